@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Packs the library with npm pack and synthesizes a chart from a fresh consumer project outside the repository.
+set -euo pipefail
+repo="$(cd "$(dirname "$0")/.." && pwd)"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+cd "$repo"
+tarball="$(npm pack --silent --pack-destination "$work" | tail -n 1)"
+echo "packed $tarball ($(du -h "$work/$tarball" | cut -f1))"
+mkdir "$work/consumer"
+cd "$work/consumer"
+cat > package.json <<'JSON'
+{ "name": "consumer", "version": "1.0.0", "private": true }
+JSON
+deps="$(node -e "const p=require('$repo/package.json'); console.log(['cdk8s','cdk8s-plus-28','constructs'].map(d => d + '@' + p.devDependencies[d]).join(' '))")"
+npm install --no-audit --no-fund --silent "$work/$tarball" $deps
+cat > main.js <<'JS'
+const { App, Chart, Size } = require('cdk8s');
+const { RwopStatefulApp } = require('cdk8s-stateful');
+const lib = require('cdk8s-stateful');
+const app = new App({ outdir: 'out' });
+const chart = new Chart(app, 'consumer', { namespace: 'shop' });
+new RwopStatefulApp(chart, 'db', { image: 'postgres:16.4', ports: [{ name: 'pg', port: 5432 }], storageSize: Size.gibibytes(5),
+  nodeLossAutomation: { acknowledgeNodesAreFenced: true } });
+for (const name of ['RedisCluster', 'PlacementCenter']) {
+  if (lib[name] === undefined) continue;
+  new lib[name](chart, name, name === 'RedisCluster' ? { auth: { existingSecret: 'redis-auth', existingSecretPasswordKey: 'password' } } : {});
+}
+app.synth();
+JS
+node main.js
+out="out/consumer.k8s.yaml"
+grep -q 'ReadWriteOncePod' "$out"
+grep -q 'node.kubernetes.io/out-of-service' "$out"
+echo "consumer synthesized $(grep -c '^kind:' "$out") objects from the packed library"

@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# The fast test suite: unit, snapshot, schema and real-Redis tests.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+if [ -f scripts/ensure-redis.sh ]; then
+  bash scripts/ensure-redis.sh
+fi
+exec npx jest "$@"

@@ -1,0 +1,817 @@
+import { ApiObject, Chart, Duration, JsonPatch, Names, Size } from 'cdk8s';
+import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { Probe, ProbeKind } from './probe';
+import { IStorageClass } from './storage-class';
+import { checkDnsLabel, checkInteger, checkLabels, checkPort, propError, sizeQuantity, wholeSeconds } from './validation';
+
+/** A port a container listens on. */
+export interface ContainerPort {
+  /** Port name (IANA service name: at most 15 characters, lower-case letters, digits and '-'). */
+  readonly name: string;
+  /** Port number. */
+  readonly port: number;
+  /**
+   * Protocol.
+   * @default Protocol.TCP
+   */
+  readonly protocol?: Protocol;
+}
+
+/** A volume mounted into a container. */
+export interface ContainerMount {
+  /** Name of a volume claim template or of a pod volume. */
+  readonly volume: string;
+  /** Path in the container. */
+  readonly path: string;
+  /**
+   * Mount read-only.
+   * @default false
+   */
+  readonly readOnly?: boolean;
+  /**
+   * Sub-path of the volume to mount.
+   * @default - the volume's root
+   */
+  readonly subPath?: string;
+}
+
+/** A container of a stateful workload. Security settings are not per container: they come from the workload. */
+export interface StatefulContainer {
+  /** Container name (DNS label). */
+  readonly name: string;
+  /** Image reference; pin a tag or digest. */
+  readonly image: string;
+  /**
+   * When the kubelet pulls the image.
+   * @default ImagePullPolicy.IF_NOT_PRESENT
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * Entrypoint.
+   * @default - the image's entrypoint
+   */
+  readonly command?: string[];
+  /**
+   * Arguments.
+   * @default - the image's cmd
+   */
+  readonly args?: string[];
+  /**
+   * Environment variables.
+   * @default - none
+   */
+  readonly env?: { [name: string]: EnvValue };
+  /**
+   * Ports the container listens on; they are published by the headless Service.
+   * @default - none
+   */
+  readonly ports?: ContainerPort[];
+  /**
+   * CPU, memory and ephemeral storage requests and limits.
+   * @default - none
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * Liveness probe (a failure restarts the container in place).
+   * @default - none
+   */
+  readonly liveness?: Probe;
+  /**
+   * Readiness probe (a failure removes the pod from Service endpoints).
+   * @default - none
+   */
+  readonly readiness?: Probe;
+  /**
+   * Startup probe (liveness and readiness wait until it succeeds).
+   * @default - none
+   */
+  readonly startup?: Probe;
+  /**
+   * Volumes to mount.
+   * @default - none
+   */
+  readonly mounts?: ContainerMount[];
+  /**
+   * Paths the process writes besides its volumes; each gets an emptyDir, because the root file system is read-only.
+   * @default - none
+   */
+  readonly writablePaths?: string[];
+  /**
+   * Command run before the container is stopped (runs inside the termination grace period).
+   * @default - none
+   */
+  readonly preStop?: string[];
+}
+
+/** A persistent volume claim stamped out for every pod (PVC name `<name>-<statefulset>-<ordinal>`). */
+export interface VolumeClaimTemplate {
+  /** Template name; also the volume name containers mount. */
+  readonly name: string;
+  /** Requested size (whole MiB). */
+  readonly size: Size;
+  /**
+   * Access modes.
+   * @default [PersistentVolumeAccessMode.READ_WRITE_ONCE]
+   */
+  readonly accessModes?: PersistentVolumeAccessMode[];
+  /**
+   * StorageClass of the claims.
+   * @default - the cluster's default StorageClass
+   */
+  readonly storageClass?: IStorageClass;
+}
+
+/** What happens to the claims of a StatefulSet's pods. */
+export enum PvcRetentionAction {
+  /** Keep the claims (and so the data). */
+  RETAIN = 'Retain',
+  /** Delete the claims. */
+  DELETE = 'Delete',
+}
+
+/** persistentVolumeClaimRetentionPolicy of a StatefulSet. */
+export interface PvcRetentionPolicy {
+  /**
+   * When the StatefulSet is deleted.
+   * @default PvcRetentionAction.RETAIN
+   */
+  readonly whenDeleted?: PvcRetentionAction;
+  /**
+   * When the StatefulSet is scaled down (claims of removed ordinals).
+   * @default PvcRetentionAction.RETAIN
+   */
+  readonly whenScaled?: PvcRetentionAction;
+}
+
+/** Options of a RollingUpdate strategy. */
+export interface RollingUpdateOptions {
+  /**
+   * Only pods with an ordinal >= partition are updated; raise it to stage a rollout.
+   * @default 0
+   */
+  readonly partition?: number;
+}
+
+/** How a StatefulSet rolls out a changed pod template. */
+export class StatefulUpdateStrategy {
+  /** Replace pods one by one from the highest ordinal down to `partition`. */
+  public static rollingUpdate(options: RollingUpdateOptions = {}): StatefulUpdateStrategy {
+    return new StatefulUpdateStrategy('RollingUpdate', options.partition ?? 0);
+  }
+
+  /** Replace a pod only when someone deletes it. */
+  public static onDelete(): StatefulUpdateStrategy {
+    return new StatefulUpdateStrategy('OnDelete', undefined);
+  }
+
+  private constructor(
+    /** RollingUpdate or OnDelete. */
+    public readonly type: string,
+    /** The partition of a rolling update. */
+    public readonly partition?: number,
+  ) {}
+}
+
+/** What an eviction that would make a pod unavailable is judged against. */
+export enum UnhealthyPodEvictionPolicy {
+  /** Unready pods can be evicted only while the budget allows (the Kubernetes default). */
+  IF_HEALTHY_BUDGET = 'IfHealthyBudget',
+  /** Unready pods can always be evicted, so a broken pod never blocks a node drain. */
+  ALWAYS_ALLOW = 'AlwaysAllow',
+}
+
+/** Options shared by both kinds of disruption budget. */
+export interface DisruptionBudgetOptions {
+  /**
+   * How unready pods are treated.
+   * @default UnhealthyPodEvictionPolicy.IF_HEALTHY_BUDGET
+   */
+  readonly unhealthyPodEvictionPolicy?: UnhealthyPodEvictionPolicy;
+}
+
+/** A PodDisruptionBudget: how many pods voluntary disruptions (drains, evictions) may take at once. */
+export class DisruptionBudget {
+  /** At most `count` pods unavailable at a time. */
+  public static maxUnavailable(count: number, options: DisruptionBudgetOptions = {}): DisruptionBudget {
+    return new DisruptionBudget(count, undefined, options);
+  }
+
+  /** At least `count` pods available at all times. */
+  public static minAvailable(count: number, options: DisruptionBudgetOptions = {}): DisruptionBudget {
+    return new DisruptionBudget(undefined, count, options);
+  }
+
+  private constructor(
+    /** maxUnavailable, if this is that kind. */
+    public readonly maxUnavailableCount: number | undefined,
+    /** minAvailable, if this is that kind. */
+    public readonly minAvailableCount: number | undefined,
+    /** Other options. */
+    public readonly options: DisruptionBudgetOptions,
+  ) {}
+}
+
+/** How strongly pods of one workload avoid sharing a node or zone. */
+export enum SpreadMode {
+  /** No rule. */
+  NONE = 'None',
+  /** Spread when possible (scheduling never blocks). */
+  PREFERRED = 'Preferred',
+  /** Always spread; a pod stays Pending when it cannot. */
+  REQUIRED = 'Required',
+}
+
+/** Taint effects. */
+export enum TaintEffect {
+  NO_SCHEDULE = 'NoSchedule',
+  PREFER_NO_SCHEDULE = 'PreferNoSchedule',
+  NO_EXECUTE = 'NoExecute',
+}
+
+/** A toleration of a node taint. */
+export interface Toleration {
+  /** Taint key. */
+  readonly key: string;
+  /**
+   * Taint value to match; unset tolerates every value.
+   * @default - any value (operator Exists)
+   */
+  readonly value?: string;
+  /**
+   * Effect to tolerate.
+   * @default - every effect
+   */
+  readonly effect?: TaintEffect;
+  /**
+   * For NoExecute: how long the pod stays bound after the taint appears.
+   * @default - forever
+   */
+  readonly tolerationSeconds?: Duration;
+}
+
+/** Where pods may run. */
+export interface SchedulingOptions {
+  /**
+   * Keep pods of this workload on different nodes (kubernetes.io/hostname).
+   * @default SpreadMode.PREFERRED
+   */
+  readonly nodeSpread?: SpreadMode;
+  /**
+   * Keep pods of this workload in different zones (topology.kubernetes.io/zone), with maxSkew 1.
+   * @default SpreadMode.NONE
+   */
+  readonly zoneSpread?: SpreadMode;
+  /**
+   * Tolerations.
+   * @default - none
+   */
+  readonly tolerations?: Toleration[];
+  /**
+   * PriorityClass of the pods.
+   * @default - the cluster default priority
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Node labels a node must carry.
+   * @default - any node
+   */
+  readonly nodeSelector?: { [key: string]: string };
+}
+
+/** Identity the processes run as. Every pod passes Pod Security Standards "restricted" whatever is set here. */
+export interface PodSecurityOptions {
+  /**
+   * Numeric user ID (not 0).
+   * @default 1000
+   */
+  readonly runAsUser?: number;
+  /**
+   * Numeric group ID.
+   * @default - the same as runAsUser
+   */
+  readonly runAsGroup?: number;
+  /**
+   * Group that owns mounted volumes.
+   * @default - the same as runAsGroup
+   */
+  readonly fsGroup?: number;
+}
+
+/** Options of the headless Service that gives every pod its DNS name. */
+export interface HeadlessServiceOptions {
+  /**
+   * Service name.
+   * @default `<name>-headless`
+   */
+  readonly name?: string;
+  /**
+   * Publish pods before they are ready (peers must find each other to become ready).
+   * @default false
+   */
+  readonly publishNotReadyAddresses?: boolean;
+}
+
+/** Props of StatefulWorkload. */
+export interface StatefulWorkloadProps {
+  /** The containers of every pod. */
+  readonly containers: StatefulContainer[];
+  /**
+   * StatefulSet name (a DNS label of at most 52 characters, so that pod labels fit).
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object, also used in the pods' DNS names.
+   * @default - the chart's namespace, else "default"
+   */
+  readonly namespace?: string;
+  /**
+   * DNS domain of the cluster.
+   * @default cluster.local
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Number of pods.
+   * @default 1
+   */
+  readonly replicas?: number;
+  /**
+   * Ordered one-at-a-time or parallel pod creation and deletion.
+   * @default PodManagementPolicy.ORDERED_READY
+   */
+  readonly podManagementPolicy?: PodManagementPolicy;
+  /**
+   * Update strategy.
+   * @default StatefulUpdateStrategy.rollingUpdate({ partition: 0 })
+   */
+  readonly updateStrategy?: StatefulUpdateStrategy;
+  /**
+   * Seconds a new pod must be ready before it counts as available.
+   * @default - 0
+   */
+  readonly minReady?: Duration;
+  /**
+   * Claims stamped out per pod.
+   * @default - none
+   */
+  readonly volumeClaimTemplates?: VolumeClaimTemplate[];
+  /**
+   * Claim retention on delete and scale-down.
+   * @default - Retain / Retain
+   */
+  readonly pvcRetention?: PvcRetentionPolicy;
+  /**
+   * Extra pod volumes (config maps, secrets, existing claims).
+   * @default - none
+   */
+  readonly volumes?: Volume[];
+  /**
+   * Headless Service options.
+   * @default - `<name>-headless` with the container ports
+   */
+  readonly headlessService?: HeadlessServiceOptions;
+  /**
+   * A PodDisruptionBudget.
+   * @default - none
+   */
+  readonly disruptionBudget?: DisruptionBudget;
+  /**
+   * Scheduling.
+   * @default - preferred spread across nodes
+   */
+  readonly scheduling?: SchedulingOptions;
+  /**
+   * User and group of the processes.
+   * @default - uid/gid 1000
+   */
+  readonly security?: PodSecurityOptions;
+  /**
+   * Time a pod gets to shut down after SIGTERM (0 is refused: a delete would then act as a force delete).
+   * @default Duration.seconds(30)
+   */
+  readonly terminationGracePeriod?: Duration;
+  /**
+   * ServiceAccount the pods run as.
+   * @default - the namespace's default account, without a mounted token
+   */
+  readonly serviceAccountName?: string;
+  /**
+   * Mount the ServiceAccount token.
+   * @default false
+   */
+  readonly automountServiceAccountToken?: boolean;
+  /**
+   * app.kubernetes.io/name.
+   * @default - the StatefulSet name
+   */
+  readonly appName?: string;
+  /**
+   * app.kubernetes.io/component.
+   * @default - none
+   */
+  readonly component?: string;
+  /**
+   * app.kubernetes.io/part-of.
+   * @default - none
+   */
+  readonly partOf?: string;
+  /**
+   * app.kubernetes.io/version.
+   * @default - none
+   */
+  readonly version?: string;
+  /**
+   * Extra labels on every object and pod, also added to the selector (they cannot change later).
+   * @default - none
+   */
+  readonly selectorLabels?: { [key: string]: string };
+  /**
+   * Extra labels on every object and pod, not in the selector.
+   * @default - none
+   */
+  readonly labels?: { [key: string]: string };
+  /**
+   * Annotations on the pod template.
+   * @default - none
+   */
+  readonly podAnnotations?: { [key: string]: string };
+}
+
+const RESERVED_VOLUME_PREFIX = 'writable-';
+
+/**
+ * The stateful core every construct of this library stands on: a headless Service, a StatefulSet
+ * with volumeClaimTemplates and claim retention, an optional PodDisruptionBudget, spread rules,
+ * and pods that pass Pod Security Standards "restricted".
+ */
+export class StatefulWorkload extends Construct {
+  /** The StatefulSet. */
+  public readonly statefulSet: k8s.KubeStatefulSet;
+  /** The headless Service. */
+  public readonly headlessService: k8s.KubeService;
+  /** The PodDisruptionBudget, when one was asked for. */
+  public readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
+  /** StatefulSet name. */
+  public readonly name: string;
+  /** Namespace the DNS names are built with. */
+  public readonly namespace: string;
+  /** Cluster DNS domain. */
+  public readonly clusterDomain: string;
+  /** Headless Service name. */
+  public readonly headlessServiceName: string;
+  /** Number of pods. */
+  public readonly replicas: number;
+  /** Labels that select this workload's pods. */
+  public readonly selectorLabels: { [key: string]: string };
+  /** Labels on every object and pod. */
+  public readonly labels: { [key: string]: string };
+
+  public constructor(scope: Construct, id: string, props: StatefulWorkloadProps) {
+    super(scope, id);
+    this.name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 52 }), 52);
+    const chartNamespace = props.namespace === undefined ? Chart.of(this).namespace : undefined;
+    this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? chartNamespace ?? 'default');
+    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 0);
+    this.headlessServiceName = checkDnsLabel(this, 'headlessService.name', props.headlessService?.name ?? `${this.name}-headless`);
+
+    checkLabels(this, 'selectorLabels', props.selectorLabels);
+    checkLabels(this, 'labels', props.labels);
+    const appName = props.appName ?? this.name;
+    this.selectorLabels = {
+      'app.kubernetes.io/name': appName,
+      'app.kubernetes.io/instance': this.name,
+      ...(props.component ? { 'app.kubernetes.io/component': props.component } : {}),
+      ...props.selectorLabels,
+    };
+    this.labels = {
+      ...this.selectorLabels,
+      ...(props.partOf ? { 'app.kubernetes.io/part-of': props.partOf } : {}),
+      ...(props.version ? { 'app.kubernetes.io/version': props.version } : {}),
+      'app.kubernetes.io/managed-by': 'cdk8s',
+      ...props.labels,
+    };
+    checkLabels(this, 'labels', this.labels);
+    const metadata = (name: string) => ({
+      name,
+      namespace: props.namespace,
+      labels: this.labels,
+    });
+
+    if (props.containers.length === 0) {
+      throw propError(this, 'containers', [], 'must list at least one container');
+    }
+    const claimTemplates = (props.volumeClaimTemplates ?? []).map((t, i) => this.renderClaimTemplate(t, i));
+    const volumeNames = new Set<string>();
+    for (const t of claimTemplates) volumeNames.add(t.metadata!.name!);
+    const podVolumes: k8s.Volume[] = [];
+    for (const v of props.volumes ?? []) {
+      const kube = v._toKube();
+      const allowed = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+      const kinds = Object.keys(kube).filter((k) => k !== 'name' && (kube as any)[k] !== undefined);
+      const forbidden = kinds.filter((k) => !allowed.includes(k));
+      if (forbidden.length > 0) {
+        throw propError(this, 'volumes', v.name, `uses ${forbidden.join(', ')}, which Pod Security Standards "restricted" forbids; accepted volume types: ${allowed.join(', ')}`);
+      }
+      if (volumeNames.has(v.name)) throw propError(this, 'volumes', v.name, 'clashes with another volume or claim template of the same name');
+      volumeNames.add(v.name);
+      podVolumes.push(kube);
+    }
+
+    const portNames = new Map<string, number>();
+    const containerNames = new Set<string>();
+    const containers = props.containers.map((c) => {
+      checkDnsLabel(this, 'containers[].name', c.name);
+      if (containerNames.has(c.name)) throw propError(this, 'containers[].name', c.name, 'must be unique within the pod');
+      containerNames.add(c.name);
+      return this.renderContainer(c, volumeNames, podVolumes, portNames);
+    });
+
+    const sec = props.security ?? {};
+    const runAsUser = checkInteger(this, 'security.runAsUser', sec.runAsUser ?? 1000, 1, 2147483647);
+    const runAsGroup = checkInteger(this, 'security.runAsGroup', sec.runAsGroup ?? runAsUser, 0, 2147483647);
+    const fsGroup = checkInteger(this, 'security.fsGroup', sec.fsGroup ?? runAsGroup, 0, 2147483647);
+
+    const grace = props.terminationGracePeriod ?? Duration.seconds(30);
+    if (grace.toMilliseconds() === 0) {
+      throw propError(this, 'terminationGracePeriod', grace,
+        'must be at least 1 s: with 0 an ordinary pod delete acts like a force delete (two pods with one identity become possible) and preStop hooks are skipped');
+    }
+    const terminationGracePeriodSeconds = wholeSeconds(this, 'terminationGracePeriod', grace, 1);
+
+    const strategy = props.updateStrategy ?? StatefulUpdateStrategy.rollingUpdate();
+    if (strategy.partition !== undefined) {
+      checkInteger(this, 'updateStrategy.partition', strategy.partition, 0, this.replicas);
+    }
+    const retention = props.pvcRetention ?? {};
+
+    const scheduling = props.scheduling ?? {};
+    if (scheduling.priorityClassName !== undefined) checkDnsLabel(this, 'scheduling.priorityClassName', scheduling.priorityClassName, 253);
+    const affinity = this.renderAffinity(scheduling.nodeSpread ?? SpreadMode.PREFERRED);
+    const zoneSpread = scheduling.zoneSpread ?? SpreadMode.NONE;
+    const tolerations = (scheduling.tolerations ?? []).map((t, i) => this.renderToleration(t, i));
+
+    const minReadySeconds = props.minReady ? wholeSeconds(this, 'minReady', props.minReady, 0) : undefined;
+
+    this.headlessService = new k8s.KubeService(this, 'Headless', {
+      metadata: metadata(this.headlessServiceName),
+      spec: {
+        clusterIp: 'None',
+        publishNotReadyAddresses: props.headlessService?.publishNotReadyAddresses ?? false,
+        selector: this.selectorLabels,
+        ports: [...portNames.entries()].map(([name, port]) => ({
+          name,
+          port,
+          targetPort: k8s.IntOrString.fromString(name),
+          protocol: this.portProtocols.get(name),
+        })),
+      },
+    });
+    if (portNames.size === 0) {
+      // a Service without ports is valid only when headless; it still gives pods their DNS records
+      ApiObject.of(this.headlessService).addJsonPatch(JsonPatch.remove('/spec/ports'));
+    }
+
+    this.statefulSet = new k8s.KubeStatefulSet(this, 'Resource', {
+      metadata: metadata(this.name),
+      spec: {
+        serviceName: this.headlessServiceName,
+        replicas: this.replicas,
+        podManagementPolicy: props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY,
+        updateStrategy: strategy.type === 'RollingUpdate'
+          ? { type: 'RollingUpdate', rollingUpdate: { partition: strategy.partition } }
+          : { type: 'OnDelete' },
+        minReadySeconds,
+        persistentVolumeClaimRetentionPolicy: {
+          whenDeleted: retention.whenDeleted ?? PvcRetentionAction.RETAIN,
+          whenScaled: retention.whenScaled ?? PvcRetentionAction.RETAIN,
+        },
+        selector: { matchLabels: this.selectorLabels },
+        template: {
+          metadata: {
+            labels: this.labels,
+            annotations: props.podAnnotations && Object.keys(props.podAnnotations).length > 0 ? props.podAnnotations : undefined,
+          },
+          spec: {
+            serviceAccountName: props.serviceAccountName,
+            automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+            terminationGracePeriodSeconds,
+            priorityClassName: scheduling.priorityClassName,
+            nodeSelector: scheduling.nodeSelector,
+            affinity,
+            topologySpreadConstraints: zoneSpread === SpreadMode.NONE ? undefined : [{
+              maxSkew: 1,
+              topologyKey: 'topology.kubernetes.io/zone',
+              whenUnsatisfiable: zoneSpread === SpreadMode.REQUIRED ? 'DoNotSchedule' : 'ScheduleAnyway',
+              labelSelector: { matchLabels: this.selectorLabels },
+            }],
+            tolerations: tolerations.length > 0 ? tolerations : undefined,
+            securityContext: {
+              runAsNonRoot: true,
+              runAsUser,
+              runAsGroup,
+              fsGroup,
+              fsGroupChangePolicy: 'OnRootMismatch',
+              seccompProfile: { type: 'RuntimeDefault' },
+            },
+            containers,
+            volumes: podVolumes.length > 0 ? podVolumes : undefined,
+          },
+        },
+        volumeClaimTemplates: claimTemplates.length > 0 ? claimTemplates : undefined,
+      },
+    });
+
+    if (props.disruptionBudget) {
+      this.podDisruptionBudget = this.renderDisruptionBudget(props.disruptionBudget, metadata(this.name));
+    }
+  }
+
+  /** DNS name of the pod with this ordinal, through the headless Service. */
+  public podDnsName(ordinal: number): string {
+    return `${this.name}-${ordinal}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}`;
+  }
+
+  /** DNS names of every pod. */
+  public get podDnsNames(): string[] {
+    return Array.from({ length: this.replicas }, (_, i) => this.podDnsName(i));
+  }
+
+  /** DNS name of the headless Service. */
+  public get headlessServiceDnsName(): string {
+    return `${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}`;
+  }
+
+  private readonly portProtocols = new Map<string, string | undefined>();
+
+  private renderContainer(c: StatefulContainer, volumeNames: Set<string>, podVolumes: k8s.Volume[], portNames: Map<string, number>): k8s.Container {
+    const where = `containers[${c.name}]`;
+    if (c.image.trim() === '' || /\s/.test(c.image)) {
+      throw propError(this, `${where}.image`, c.image, 'must be an image reference such as "redis:7.4.2"');
+    }
+    const ports = (c.ports ?? []).map((p) => {
+      if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.name) || p.name.length > 15 || !/[a-z]/.test(p.name)) {
+        throw propError(this, `${where}.ports[].name`, p.name, 'must be an IANA service name: at most 15 lower-case letters, digits and \'-\', with at least one letter');
+      }
+      checkPort(this, `${where}.ports[${p.name}].port`, p.port);
+      if (portNames.has(p.name)) throw propError(this, `${where}.ports[].name`, p.name, 'must be unique within the pod');
+      for (const [otherName, otherPort] of portNames) {
+        if (otherPort === p.port && this.portProtocols.get(otherName) === (p.protocol ?? Protocol.TCP)) {
+          throw propError(this, `${where}.ports[${p.name}].port`, p.port, `clashes with port "${otherName}" of the same pod`);
+        }
+      }
+      portNames.set(p.name, p.port);
+      this.portProtocols.set(p.name, p.protocol ?? Protocol.TCP);
+      return { name: p.name, containerPort: p.port, protocol: p.protocol ?? Protocol.TCP };
+    });
+
+    const mounts: k8s.VolumeMount[] = (c.mounts ?? []).map((m) => {
+      if (!volumeNames.has(m.volume)) {
+        throw propError(this, `${where}.mounts[].volume`, m.volume, `must name a claim template or pod volume (known: ${[...volumeNames].join(', ') || 'none'})`);
+      }
+      if (!m.path.startsWith('/')) throw propError(this, `${where}.mounts[].path`, m.path, 'must be an absolute path');
+      return { name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath };
+    });
+    for (const [i, path] of (c.writablePaths ?? []).entries()) {
+      if (!path.startsWith('/')) throw propError(this, `${where}.writablePaths`, path, 'must be an absolute path');
+      const volumeName = `${RESERVED_VOLUME_PREFIX}${c.name}-${i}`.slice(0, 63).replace(/-+$/, '');
+      podVolumes.push({ name: volumeName, emptyDir: {} });
+      mounts.push({ name: volumeName, mountPath: path });
+    }
+    const mountPaths = new Set<string>();
+    for (const m of mounts) {
+      if (mountPaths.has(m.mountPath)) throw propError(this, `${where}.mounts`, m.mountPath, 'mounts two volumes at the same path');
+      mountPaths.add(m.mountPath);
+    }
+
+    const env = Object.entries(c.env ?? {}).map(([name, value]) => {
+      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
+        throw propError(this, `${where}.env`, name, 'must be an environment variable name ([-._a-zA-Z][-._a-zA-Z0-9]*)');
+      }
+      return { name, value: value.value, valueFrom: value.valueFrom };
+    });
+
+    return {
+      name: c.name,
+      image: c.image,
+      imagePullPolicy: c.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+      command: c.command,
+      args: c.args,
+      env: env.length > 0 ? env : undefined,
+      ports: ports.length > 0 ? ports : undefined,
+      resources: this.renderResources(where, c.resources),
+      livenessProbe: c.liveness?._toKube(this, `${where}.liveness`, ProbeKind.LIVENESS),
+      readinessProbe: c.readiness?._toKube(this, `${where}.readiness`, ProbeKind.READINESS),
+      startupProbe: c.startup?._toKube(this, `${where}.startup`, ProbeKind.STARTUP),
+      lifecycle: c.preStop ? { preStop: { exec: { command: c.preStop } } } : undefined,
+      volumeMounts: mounts.length > 0 ? mounts : undefined,
+      securityContext: {
+        allowPrivilegeEscalation: false,
+        privileged: false,
+        readOnlyRootFilesystem: true,
+        runAsNonRoot: true,
+        capabilities: { drop: ['ALL'] },
+        seccompProfile: { type: 'RuntimeDefault' },
+      },
+    };
+  }
+
+  private renderResources(where: string, r: ContainerResources | undefined): k8s.ResourceRequirements | undefined {
+    if (!r) return undefined;
+    const requests: { [key: string]: k8s.Quantity } = {};
+    const limits: { [key: string]: k8s.Quantity } = {};
+    const cpu = (value: string, prop: string) => {
+      if (!/^([0-9]+m|[0-9]+(\.[0-9]{1,3})?)$/.test(value) || Number.parseFloat(value) <= 0) {
+        throw propError(this, prop, value, 'must be a positive CPU amount such as Cpu.millis(500) or Cpu.units(1)');
+      }
+      return k8s.Quantity.fromString(value);
+    };
+    if (r.cpu?.request) requests.cpu = cpu(r.cpu.request.amount, `${where}.resources.cpu.request`);
+    if (r.cpu?.limit) limits.cpu = cpu(r.cpu.limit.amount, `${where}.resources.cpu.limit`);
+    if (r.memory?.request) requests.memory = k8s.Quantity.fromString(sizeQuantity(this, `${where}.resources.memory.request`, r.memory.request));
+    if (r.memory?.limit) limits.memory = k8s.Quantity.fromString(sizeQuantity(this, `${where}.resources.memory.limit`, r.memory.limit));
+    if (r.ephemeralStorage?.request) requests['ephemeral-storage'] = k8s.Quantity.fromString(sizeQuantity(this, `${where}.resources.ephemeralStorage.request`, r.ephemeralStorage.request));
+    if (r.ephemeralStorage?.limit) limits['ephemeral-storage'] = k8s.Quantity.fromString(sizeQuantity(this, `${where}.resources.ephemeralStorage.limit`, r.ephemeralStorage.limit));
+    const pairs: Array<[string, number | undefined, number | undefined]> = [
+      ['cpu', r.cpu?.request && millicores(r.cpu.request.amount), r.cpu?.limit && millicores(r.cpu.limit.amount)],
+      ['memory', r.memory?.request?.toKibibytes(), r.memory?.limit?.toKibibytes()],
+      ['ephemeralStorage', r.ephemeralStorage?.request?.toKibibytes(), r.ephemeralStorage?.limit?.toKibibytes()],
+    ];
+    for (const [name, request, limit] of pairs) {
+      if (request !== undefined && limit !== undefined && request > limit) {
+        throw propError(this, `${where}.resources.${name}.request`, request, `must not exceed the limit (${limit}); the API server rejects a request above its limit`);
+      }
+    }
+    return {
+      requests: Object.keys(requests).length > 0 ? requests : undefined,
+      limits: Object.keys(limits).length > 0 ? limits : undefined,
+    };
+  }
+
+  private renderClaimTemplate(t: VolumeClaimTemplate, i: number): k8s.KubePersistentVolumeClaimProps {
+    checkDnsLabel(this, `volumeClaimTemplates[${i}].name`, t.name);
+    if (t.name.startsWith(RESERVED_VOLUME_PREFIX)) {
+      throw propError(this, `volumeClaimTemplates[${i}].name`, t.name, `must not start with "${RESERVED_VOLUME_PREFIX}" (reserved for writable paths)`);
+    }
+    const accessModes = t.accessModes ?? [PersistentVolumeAccessMode.READ_WRITE_ONCE];
+    if (accessModes.length === 0) throw propError(this, `volumeClaimTemplates[${i}].accessModes`, accessModes, 'must list at least one access mode');
+    if (accessModes.includes(PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) && accessModes.length > 1) {
+      throw propError(this, `volumeClaimTemplates[${i}].accessModes`, accessModes, 'ReadWriteOncePod cannot be combined with other access modes');
+    }
+    return {
+      metadata: { name: t.name, labels: this.labels },
+      spec: {
+        accessModes,
+        storageClassName: t.storageClass?.storageClassName,
+        resources: { requests: { storage: k8s.Quantity.fromString(sizeQuantity(this, `volumeClaimTemplates[${i}].size`, t.size)) } },
+      },
+    };
+  }
+
+  private renderAffinity(nodeSpread: SpreadMode): k8s.Affinity | undefined {
+    const term = { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: this.selectorLabels } };
+    switch (nodeSpread) {
+      case SpreadMode.NONE:
+        return undefined;
+      case SpreadMode.REQUIRED:
+        return { podAntiAffinity: { requiredDuringSchedulingIgnoredDuringExecution: [term] } };
+      default:
+        return { podAntiAffinity: { preferredDuringSchedulingIgnoredDuringExecution: [{ weight: 100, podAffinityTerm: term }] } };
+    }
+  }
+
+  private renderToleration(t: Toleration, i: number): k8s.Toleration {
+    const prop = `scheduling.tolerations[${i}]`;
+    if (t.tolerationSeconds !== undefined && t.effect !== TaintEffect.NO_EXECUTE) {
+      throw propError(this, `${prop}.tolerationSeconds`, t.tolerationSeconds, 'applies only to effect TaintEffect.NO_EXECUTE (the API server rejects it otherwise)');
+    }
+    return {
+      key: t.key,
+      operator: t.value === undefined ? 'Exists' : 'Equal',
+      value: t.value,
+      effect: t.effect,
+      tolerationSeconds: t.tolerationSeconds === undefined ? undefined : wholeSeconds(this, `${prop}.tolerationSeconds`, t.tolerationSeconds, 0),
+    };
+  }
+
+  private renderDisruptionBudget(budget: DisruptionBudget, metadata: k8s.ObjectMeta): k8s.KubePodDisruptionBudget {
+    const max = budget.maxUnavailableCount;
+    const min = budget.minAvailableCount;
+    if (max !== undefined) checkInteger(this, 'disruptionBudget.maxUnavailable', max, 0, Math.max(this.replicas, 1));
+    if (min !== undefined) checkInteger(this, 'disruptionBudget.minAvailable', min, 0, this.replicas);
+    return new k8s.KubePodDisruptionBudget(this, 'Budget', {
+      metadata,
+      spec: {
+        selector: { matchLabels: this.selectorLabels },
+        maxUnavailable: max === undefined ? undefined : k8s.IntOrString.fromNumber(max),
+        minAvailable: min === undefined ? undefined : k8s.IntOrString.fromNumber(min),
+        unhealthyPodEvictionPolicy: budget.options.unhealthyPodEvictionPolicy,
+      },
+    });
+  }
+}
+
+function millicores(amount: string): number {
+  return amount.endsWith('m') ? Number.parseInt(amount, 10) : Math.round(Number.parseFloat(amount) * 1000);
+}

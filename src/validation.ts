@@ -1,0 +1,100 @@
+import { Duration, Size } from 'cdk8s';
+import { IConstruct } from 'constructs';
+
+/**
+ * The one shape every bad-input error takes: who (construct path), which prop, what value, what is accepted.
+ * @internal
+ */
+export function propError(scope: IConstruct, prop: string, value: unknown, accepted: string): Error {
+  return new Error(`${scope.node.path}: invalid ${prop} ${describeValue(value)}: ${accepted}`);
+}
+
+/** @internal */
+export function describeValue(value: unknown): string {
+  if (value instanceof Duration) {
+    return `(${value.toHumanString()})`;
+  }
+  if (value instanceof Size) {
+    return `(${value.toKibibytes()} KiB)`;
+  }
+  if (value === undefined) {
+    return '(unset)';
+  }
+  return `(${JSON.stringify(value)})`;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+/** @internal */
+export function checkDnsLabel(scope: IConstruct, prop: string, value: string, maxLength = 63): string {
+  if (!DNS_LABEL.test(value) || value.length > maxLength) {
+    throw propError(scope, prop, value,
+      `must be a DNS label: at most ${maxLength} characters of lower-case letters, digits and '-', starting and ending with a letter or digit`);
+  }
+  return value;
+}
+
+/** @internal */
+export function checkDnsSubdomain(scope: IConstruct, prop: string, value: string): string {
+  if (!DNS_SUBDOMAIN.test(value) || value.length > 253) {
+    throw propError(scope, prop, value,
+      'must be a DNS subdomain: at most 253 characters of lower-case letters, digits, \'-\' and \'.\'');
+  }
+  return value;
+}
+
+/** @internal */
+export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min} to ${max}`;
+    throw propError(scope, prop, value, `must be a whole number ${range}`);
+  }
+  return value;
+}
+
+/** @internal */
+export function checkPort(scope: IConstruct, prop: string, value: number): number {
+  return checkInteger(scope, prop, value, 1, 65535);
+}
+
+/**
+ * Whole seconds, because every Kubernetes duration field these constructs write is an integer of seconds.
+ * @internal
+ */
+export function wholeSeconds(scope: IConstruct, prop: string, value: Duration, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  const ms = value.toMilliseconds();
+  const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min} s` : `${min} s to ${max} s`;
+  if (ms % 1000 !== 0 || ms / 1000 < min || ms / 1000 > max) {
+    throw propError(scope, prop, value, `must be a whole number of seconds, ${range}`);
+  }
+  return ms / 1000;
+}
+
+/**
+ * A Size as the shortest exact Kubernetes quantity (20Gi, 512Mi); sizes below one MiB or not a whole number of MiB are refused.
+ * @internal
+ */
+export function sizeQuantity(scope: IConstruct, prop: string, value: Size, minMebibytes = 1): string {
+  const kib = value.toKibibytes();
+  if (!Number.isInteger(kib) || kib % 1024 !== 0 || kib / 1024 < minMebibytes) {
+    throw propError(scope, prop, value, `must be a whole number of MiB, at least ${minMebibytes} MiB (for example Size.gibibytes(20))`);
+  }
+  const mib = kib / 1024;
+  if (mib % (1024 * 1024) === 0) return `${mib / (1024 * 1024)}Ti`;
+  if (mib % 1024 === 0) return `${mib / 1024}Gi`;
+  return `${mib}Mi`;
+}
+
+/** @internal */
+export function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
+  for (const [key, value] of Object.entries(labels ?? {})) {
+    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
+    if ((prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) || !/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(name) || name.length > 63) {
+      throw propError(scope, `${prop} key`, key, 'must be a qualified name: an optional DNS-subdomain prefix and "/", then at most 63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric');
+    }
+    if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+      throw propError(scope, `${prop}["${key}"]`, value, 'must be a label value: at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric');
+    }
+  }
+}

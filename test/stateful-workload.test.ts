@@ -1,0 +1,175 @@
+import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
+import { PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
+import {
+  DisruptionBudget, Probe, PvcRetentionAction, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  TaintEffect, UnhealthyPodEvictionPolicy,
+} from '../src';
+import { findObject, synthValid } from './support/validate';
+
+const base: StatefulWorkloadProps = {
+  name: 'web',
+  containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', port: 8080 }], mounts: [{ volume: 'data', path: '/data' }] }],
+  volumeClaimTemplates: [{ name: 'data', size: Size.gibibytes(1), storageClass: StorageClass.fromStorageClassName('linstor-r2') }],
+};
+
+function synth(props: Partial<StatefulWorkloadProps> = {}, chart: Chart = Testing.chart()) {
+  const workload = new StatefulWorkload(chart, 'w', { ...base, ...props });
+  const manifests = synthValid(chart);
+  return { workload, manifests, sts: findObject(manifests, 'StatefulSet'), svc: findObject(manifests, 'Service') };
+}
+
+describe('StatefulWorkload', () => {
+  test('GIVEN the classic Redis StatefulSet shape WHEN synthesized THEN headless Service + StatefulSet + claim template named data', () => {
+    const { sts, svc, workload, manifests } = synth({ name: 'redis', headlessService: { name: 'redis-headless' }, replicas: 3 });
+    expect(manifests).toMatchSnapshot();
+    expect(svc.spec.clusterIP).toBe('None');
+    expect(svc.metadata.name).toBe('redis-headless');
+    expect(sts.spec.serviceName).toBe('redis-headless');
+    expect(sts.spec.volumeClaimTemplates[0].spec).toEqual({
+      accessModes: ['ReadWriteOnce'], storageClassName: 'linstor-r2', resources: { requests: { storage: '1Gi' } },
+    });
+    expect(workload.podDnsNames).toEqual([0, 1, 2].map((i) => `redis-${i}.redis-headless.default.svc.cluster.local`));
+    expect(workload.headlessServiceDnsName).toBe('redis-headless.default.svc.cluster.local');
+  });
+
+  test('recommended labels everywhere; selector uses only the stable ones', () => {
+    const { sts, svc } = synth({ component: 'cache', partOf: 'shop', version: '1.27', labels: { team: 'platform' }, selectorLabels: { app: 'web' } });
+    expect(sts.spec.selector.matchLabels).toEqual({ 'app.kubernetes.io/name': 'web', 'app.kubernetes.io/instance': 'web', 'app.kubernetes.io/component': 'cache', 'app': 'web' });
+    expect(sts.spec.template.metadata.labels).toEqual({
+      ...sts.spec.selector.matchLabels, 'app.kubernetes.io/part-of': 'shop', 'app.kubernetes.io/version': '1.27', 'app.kubernetes.io/managed-by': 'cdk8s', 'team': 'platform',
+    });
+    expect(svc.spec.selector).toEqual(sts.spec.selector.matchLabels);
+  });
+
+  test('StatefulSet controls: podManagementPolicy, partition, onDelete, minReady, retention', () => {
+    let { sts } = synth({ replicas: 3, podManagementPolicy: PodManagementPolicy.PARALLEL, updateStrategy: StatefulUpdateStrategy.rollingUpdate({ partition: 2 }), minReady: Duration.seconds(10), pvcRetention: { whenScaled: PvcRetentionAction.DELETE } });
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
+    expect(sts.spec.updateStrategy).toEqual({ type: 'RollingUpdate', rollingUpdate: { partition: 2 } });
+    expect(sts.spec.minReadySeconds).toBe(10);
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Delete' });
+    ({ sts } = synth({ updateStrategy: StatefulUpdateStrategy.onDelete() }));
+    expect(sts.spec.updateStrategy).toEqual({ type: 'OnDelete' });
+  });
+
+  test('headless Service publishes every container port and optionally not-ready addresses', () => {
+    const { svc } = synth({
+      headlessService: { publishNotReadyAddresses: true },
+      containers: [
+        { name: 'a', image: 'redis:7.4.2', ports: [{ name: 'redis', port: 6379 }, { name: 'bus', port: 16379 }] },
+        { name: 'b', image: 'exporter:1', ports: [{ name: 'metrics', port: 9121 }, { name: 'dns', port: 53, protocol: Protocol.UDP }] },
+      ],
+      volumeClaimTemplates: [],
+    });
+    expect(svc.metadata.name).toBe('web-headless');
+    expect(svc.spec.publishNotReadyAddresses).toBe(true);
+    expect(svc.spec.ports.map((p: any) => [p.name, p.port, p.protocol])).toEqual([['redis', 6379, 'TCP'], ['bus', 16379, 'TCP'], ['metrics', 9121, 'TCP'], ['dns', 53, 'UDP']]);
+  });
+
+  test('a workload without ports still gets a valid headless Service', () => {
+    const { svc } = synth({ containers: [{ name: 'w', image: 'busybox:1.36' }], volumeClaimTemplates: [] });
+    expect(svc.spec.ports).toBeUndefined();
+  });
+
+  test('scheduling: node and zone spread, tolerations, priority, node selector', () => {
+    const { sts } = synth({
+      scheduling: {
+        nodeSpread: SpreadMode.REQUIRED, zoneSpread: SpreadMode.PREFERRED, priorityClassName: 'high', nodeSelector: { disk: 'ssd' },
+        tolerations: [{ key: 'dedicated', value: 'db', effect: TaintEffect.NO_SCHEDULE }, { key: 'node.kubernetes.io/unreachable', effect: TaintEffect.NO_EXECUTE, tolerationSeconds: Duration.seconds(20) }],
+      },
+    });
+    const spec = sts.spec.template.spec;
+    expect(spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toEqual([{ topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: sts.spec.selector.matchLabels } }]);
+    expect(spec.topologySpreadConstraints).toEqual([{ maxSkew: 1, topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway', labelSelector: { matchLabels: sts.spec.selector.matchLabels } }]);
+    expect(spec.tolerations).toEqual([
+      { key: 'dedicated', operator: 'Equal', value: 'db', effect: 'NoSchedule' },
+      { key: 'node.kubernetes.io/unreachable', operator: 'Exists', effect: 'NoExecute', tolerationSeconds: 20 },
+    ]);
+    expect(spec.priorityClassName).toBe('high');
+    expect(spec.nodeSelector).toEqual({ disk: 'ssd' });
+    expect(synth().sts.spec.template.spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].weight).toBe(100);
+    expect(synth({ scheduling: { nodeSpread: SpreadMode.NONE } }).sts.spec.template.spec.affinity).toBeUndefined();
+    expect(synth({ scheduling: { zoneSpread: SpreadMode.REQUIRED } }).sts.spec.template.spec.topologySpreadConstraints[0].whenUnsatisfiable).toBe('DoNotSchedule');
+  });
+
+  test('disruption budgets', () => {
+    let pdb = findObject(synth({ replicas: 3, disruptionBudget: DisruptionBudget.maxUnavailable(1, { unhealthyPodEvictionPolicy: UnhealthyPodEvictionPolicy.ALWAYS_ALLOW }) }).manifests, 'PodDisruptionBudget');
+    expect(pdb.spec).toMatchObject({ maxUnavailable: 1, unhealthyPodEvictionPolicy: 'AlwaysAllow' });
+    pdb = findObject(synth({ replicas: 3, disruptionBudget: DisruptionBudget.minAvailable(2) }).manifests, 'PodDisruptionBudget');
+    expect(pdb.spec).toMatchObject({ minAvailable: 2 });
+    expect(synth().workload.podDisruptionBudget).toBeUndefined();
+  });
+
+  test('security: numeric non-root user, restricted container context, writable emptyDirs', () => {
+    const { sts } = synth({ security: { runAsUser: 999, runAsGroup: 998, fsGroup: 997 }, containers: [{ name: 'web', image: 'nginx:1.27', writablePaths: ['/tmp', '/var/cache/nginx'] }], volumeClaimTemplates: [] });
+    const spec = sts.spec.template.spec;
+    expect(spec.securityContext).toEqual({ runAsNonRoot: true, runAsUser: 999, runAsGroup: 998, fsGroup: 997, fsGroupChangePolicy: 'OnRootMismatch', seccompProfile: { type: 'RuntimeDefault' } });
+    expect(spec.volumes).toEqual([{ name: 'writable-web-0', emptyDir: {} }, { name: 'writable-web-1', emptyDir: {} }]);
+    expect(spec.containers[0].volumeMounts).toEqual([{ name: 'writable-web-0', mountPath: '/tmp' }, { name: 'writable-web-1', mountPath: '/var/cache/nginx' }]);
+  });
+
+  test('pod volumes, service account, annotations, grace period, probes', () => {
+    const chart = Testing.chart();
+    const { sts } = synth({
+      volumes: [Volume.fromEmptyDir(chart, 'scratch', 'scratch')],
+      containers: [{ name: 'web', image: 'nginx:1.27', mounts: [{ volume: 'scratch', path: '/scratch', readOnly: true, subPath: 'x' }], readiness: Probe.fromHttpGet('/ready', { port: 8080 }), startup: Probe.fromGrpc({ port: 9000, service: 'app' }) }],
+      serviceAccountName: 'web', automountServiceAccountToken: true, podAnnotations: { 'checksum/config': 'abc' }, terminationGracePeriod: Duration.seconds(60),
+    }, chart);
+    const spec = sts.spec.template.spec;
+    expect(spec.volumes).toEqual([{ name: 'scratch', emptyDir: {} }]);
+    expect(spec.containers[0].volumeMounts).toEqual([{ name: 'scratch', mountPath: '/scratch', readOnly: true, subPath: 'x' }]);
+    expect(spec.serviceAccountName).toBe('web');
+    expect(spec.automountServiceAccountToken).toBe(true);
+    expect(sts.spec.template.metadata.annotations).toEqual({ 'checksum/config': 'abc' });
+    expect(spec.terminationGracePeriodSeconds).toBe(60);
+    expect(spec.containers[0].readinessProbe).toEqual({ httpGet: { path: '/ready', port: 8080 }, initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 1, failureThreshold: 3, successThreshold: 1 });
+    expect(spec.containers[0].startupProbe.grpc).toEqual({ port: 9000, service: 'app' });
+  });
+
+  test('namespace: prop, chart namespace, DNS names follow', () => {
+    const chart = Testing.chart();
+    const { workload, sts } = synth({ namespace: 'data', clusterDomain: 'k8s.local' }, chart);
+    expect(sts.metadata.namespace).toBe('data');
+    expect(workload.podDnsName(1)).toBe('web-1.web-headless.data.svc.k8s.local');
+    const app = Testing.app();
+    const nsChart = new Chart(app, 'ns', { namespace: 'cache' });
+    expect(new StatefulWorkload(nsChart, 'w', base).podDnsName(0)).toBe('web-0.web-headless.cache.svc.cluster.local');
+  });
+
+  test('escape hatches work on the exposed objects', () => {
+    const chart = Testing.chart();
+    const workload = new StatefulWorkload(chart, 'w', base);
+    ApiObject.of(workload.statefulSet).addJsonPatch(JsonPatch.add('/spec/revisionHistoryLimit', 5));
+    workload.headlessService.metadata.addAnnotation('example.com/owner', 'platform');
+    const manifests = synthValid(chart);
+    expect(findObject(manifests, 'StatefulSet').spec.revisionHistoryLimit).toBe(5);
+    expect(findObject(manifests, 'Service').metadata.annotations).toEqual({ 'example.com/owner': 'platform' });
+  });
+
+  test.each<[string, Partial<StatefulWorkloadProps>, RegExp]>([
+    ['no containers', { containers: [] }, /test\/w: invalid containers \(\[\]\): must list at least one container/],
+    ['negative replicas', { replicas: -1 }, /invalid replicas \(-1\): must be a whole number >= 0/],
+    ['partition above replicas', { replicas: 3, updateStrategy: StatefulUpdateStrategy.rollingUpdate({ partition: 4 }) }, /invalid updateStrategy.partition \(4\): must be a whole number 0 to 3/],
+    ['uid 0', { security: { runAsUser: 0 } }, /invalid security.runAsUser \(0\): must be a whole number 1 to 2147483647/],
+    ['grace 0', { terminationGracePeriod: Duration.seconds(0) }, /invalid terminationGracePeriod .*must be at least 1 s/],
+    ['mount of unknown volume', { containers: [{ name: 'w', image: 'x:1', mounts: [{ volume: 'nope', path: '/x' }] }] }, /invalid containers\[w\].mounts\[\].volume \("nope"\): must name a claim template or pod volume \(known: data\)/],
+    ['relative mount path', { containers: [{ name: 'w', image: 'x:1', mounts: [{ volume: 'data', path: 'x' }] }] }, /invalid containers\[w\].mounts\[\].path \("x"\): must be an absolute path/],
+    ['two mounts at one path', { containers: [{ name: 'w', image: 'x:1', mounts: [{ volume: 'data', path: '/tmp' }], writablePaths: ['/tmp'] }] }, /invalid containers\[w\].mounts \("\/tmp"\): mounts two volumes at the same path/],
+    ['port clash', { containers: [{ name: 'a', image: 'x:1', ports: [{ name: 'one', port: 80 }] }, { name: 'b', image: 'x:1', ports: [{ name: 'two', port: 80 }] }] }, /invalid containers\[b\].ports\[two\].port \(80\): clashes with port "one"/],
+    ['duplicate port name', { containers: [{ name: 'a', image: 'x:1', ports: [{ name: 'one', port: 80 }, { name: 'one', port: 81 }] }] }, /invalid containers\[a\].ports\[\].name \("one"\): must be unique/],
+    ['duplicate container', { containers: [{ name: 'a', image: 'x:1' }, { name: 'a', image: 'x:1' }] }, /invalid containers\[\].name \("a"\): must be unique within the pod/],
+    ['claim template size', { volumeClaimTemplates: [{ name: 'data', size: Size.kibibytes(10) }] }, /invalid volumeClaimTemplates\[0\].size \(10 KiB\): must be a whole number of MiB/],
+    ['RWOP mixed', { volumeClaimTemplates: [{ name: 'data', size: Size.gibibytes(1), accessModes: [PersistentVolumeAccessMode.READ_WRITE_ONCE_POD, PersistentVolumeAccessMode.READ_WRITE_ONCE] }] }, /ReadWriteOncePod cannot be combined/],
+    ['reserved claim name', { volumeClaimTemplates: [{ name: 'writable-x', size: Size.gibibytes(1) }], containers: [{ name: 'w', image: 'x:1' }] }, /must not start with "writable-"/],
+    ['label value', { labels: { team: 'a b' } }, /invalid labels\["team"\] \("a b"\): must be a label value/],
+    ['label key', { selectorLabels: { 'bad key': 'x' } }, /invalid selectorLabels key \("bad key"\): must be a qualified name/],
+    ['toleration seconds without NoExecute', { scheduling: { tolerations: [{ key: 'x', tolerationSeconds: Duration.seconds(5) }] } }, /invalid scheduling.tolerations\[0\].tolerationSeconds .*applies only to effect TaintEffect.NO_EXECUTE/],
+    ['minAvailable above replicas', { replicas: 2, disruptionBudget: DisruptionBudget.minAvailable(3) }, /invalid disruptionBudget.minAvailable \(3\): must be a whole number 0 to 2/],
+    ['cpu 0', { containers: [{ name: 'w', image: 'x:1', resources: { cpu: { request: { amount: '0' } as any } } }] }, /invalid containers\[w\].resources.cpu.request \("0"\): must be a positive CPU amount/],
+    ['env name', { containers: [{ name: 'w', image: 'x:1', env: { '1BAD': { value: 'x' } as any } }] }, /invalid containers\[w\].env \("1BAD"\): must be an environment variable name/],
+    ['namespace', { namespace: 'Data' }, /invalid namespace \("Data"\): must be a DNS label/],
+    ['probe http path', { containers: [{ name: 'w', image: 'x:1', liveness: Probe.fromHttpGet('healthz', { port: 80 }) }] }, /invalid containers\[w\].liveness.path \("healthz"\): must be an absolute HTTP path/],
+    ['probe empty command', { containers: [{ name: 'w', image: 'x:1', liveness: Probe.fromCommand([]) }] }, /invalid containers\[w\].liveness.command \(\[\]\): must name a command to run/],
+  ])('bad input: %s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});
