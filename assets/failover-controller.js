@@ -701,6 +701,11 @@ class LeaderElector {
     return this.leading && !this.stopper.stopped && this.mono() - this.lastRenew < this.renewDeadlineMs;
   }
 
+  /** Milliseconds until this candidate must stop acting without a further renewal (0 when not leading). */
+  leadershipLeftMs() {
+    return this.isLeading() ? this.lastRenew + this.renewDeadlineMs - this.mono() : 0;
+  }
+
   async tryAcquireOrRenew() {
     const now = this.clock();
     const mono = this.mono();
@@ -828,15 +833,22 @@ class LeaderElector {
 // ---------------------------------------------------------------------------
 
 class FailoverReconciler {
-  constructor({ client, config, canAct, log, clock = () => Date.now() }) {
+  constructor({ client, config, canAct, leadershipLeftMs = () => Infinity, log, clock = () => Date.now() }) {
     this.client = client;
     this.config = config;
     this.canAct = canAct;
+    this.leadershipLeftMs = leadershipLeftMs;
     this.log = log;
     this.clock = clock;
     this.lostNodes = new Set(); // nodes already reported lost, to log once per outage
     this.taintedNodes = new Set(); // nodes this process tainted, watched to tell operators when they recover
     this.dryRunReported = new Set();
+  }
+
+  /** Writes must not outlive leadership, or one could land after a standby has taken over. */
+  writeTimeoutMs() {
+    const limit = this.config.requestTimeoutSeconds * 1000;
+    return Math.max(1, Math.min(limit, this.leadershipLeftMs()));
   }
 
   async listPods() {
@@ -932,7 +944,7 @@ class FailoverReconciler {
       if (!this.canAct()) return { result: 'not-leader', node: current };
       const patch = { metadata: { resourceVersion: current.metadata.resourceVersion }, spec: { taints } };
       const path = nodePath(name);
-      const res = await this.client.request('PATCH', path, { body: patch, contentType: 'application/merge-patch+json' });
+      const res = await this.client.request('PATCH', path, { body: patch, contentType: 'application/merge-patch+json', timeout: this.writeTimeoutMs() });
       if (res.status === 200) {
         this.taintedNodes.add(name);
         this.log.info('tainted node', {
@@ -966,7 +978,7 @@ class FailoverReconciler {
     }
     const body = { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid } };
     const path = podPath(this.config.namespace, podName);
-    const res = await this.client.request('DELETE', path, { body });
+    const res = await this.client.request('DELETE', path, { body, timeout: this.writeTimeoutMs() });
     if (res.status === 200 || res.status === 202) {
       this.log.info('force-deleted pod', { pod: podName, uid, node: nodeName, namespace: this.config.namespace });
       return 'deleted';
@@ -1064,7 +1076,7 @@ function main() {
   });
   const stopper = new Stopper();
   const canAct = () => !stopper.stopped && elector.isLeading();
-  const reconciler = new FailoverReconciler({ client, config, canAct, log });
+  const reconciler = new FailoverReconciler({ client, config, canAct, leadershipLeftMs: () => elector.leadershipLeftMs(), log });
 
   log.info('starting', {
     identity: config.identity,

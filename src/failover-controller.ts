@@ -3,7 +3,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDnsLabel, checkInteger, propError, wholeSeconds } from './validation';
+import { checkDnsLabel, checkInteger, clusterScoped, propError, wholeSeconds } from './validation';
 
 /** What the failover controller does to a lost node and the pod on it. */
 export enum FailoverAction {
@@ -86,9 +86,14 @@ export interface FailoverControllerProps extends FailoverControllerOptions {
 }
 
 let scriptSource: string | undefined;
-/** The controller program, read once per process. */
+/** The controller program, read once per process; assets/ sits at the package root, above src/ or lib/src/. */
 function controllerScript(): string {
-  scriptSource ??= fs.readFileSync(path.join(__dirname, '..', 'assets', 'failover-controller.js'), 'utf-8');
+  if (scriptSource === undefined) {
+    const candidates = [path.join(__dirname, '..', 'assets'), path.join(__dirname, '..', '..', 'assets')];
+    const dir = candidates.find((d) => fs.existsSync(path.join(d, 'failover-controller.js')));
+    if (dir === undefined) throw new Error(`failover-controller.js not found in ${candidates.join(' or ')}`);
+    scriptSource = fs.readFileSync(path.join(dir, 'failover-controller.js'), 'utf-8');
+  }
   return scriptSource;
 }
 
@@ -165,11 +170,13 @@ export class FailoverController extends Construct {
       metadata: { name: clusterName, labels },
       rules: [{ apiGroups: [''], resources: ['nodes'], verbs: this.action === FailoverAction.FORCE_DELETE_POD ? ['get'] : ['get', 'patch'] }],
     });
-    new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
+    clusterScoped(this.clusterRole);
+    const clusterRoleBinding = new k8s.KubeClusterRoleBinding(this, 'ClusterRoleBinding', {
       metadata: { name: clusterName, labels },
       roleRef: { apiGroup: 'rbac.authorization.k8s.io', kind: 'ClusterRole', name: clusterName },
       subjects: [{ kind: 'ServiceAccount', name, namespace: props.namespace }],
     });
+    clusterScoped(clusterRoleBinding);
     this.configMap = new k8s.KubeConfigMap(this, 'Program', {
       metadata,
       data: { 'controller.js': controllerScript() },

@@ -4,3 +4,7 @@ export * from './stateful-workload';
 export * from './failover-budget';
 export * from './failover-controller';
 export * from './rwop-stateful-app';
+export { AppendFsync, MaxMemoryPolicy } from './redis/config';
+export type { RdbSavePoint, RedisPersistenceOptions } from './redis/config';
+export * from './placement-center';
+export * from './redis-cluster';

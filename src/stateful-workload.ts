@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, JsonPatch, Names, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Lazy, Names, Size } from 'cdk8s';
 import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Probe, ProbeKind } from './probe';
@@ -478,6 +478,7 @@ export class StatefulWorkload extends Construct {
 
     checkLabels(this, 'selectorLabels', props.selectorLabels);
     checkLabels(this, 'labels', props.labels);
+    Object.assign(this.podAnnotations, props.podAnnotations ?? {});
     const appName = props.appName ?? this.name;
     this.selectorLabels = {
       'app.kubernetes.io/name': appName,
@@ -591,7 +592,7 @@ export class StatefulWorkload extends Construct {
         template: {
           metadata: {
             labels: this.labels,
-            annotations: props.podAnnotations && Object.keys(props.podAnnotations).length > 0 ? props.podAnnotations : undefined,
+            annotations: Lazy.any({ produce: () => (Object.keys(this.podAnnotations).length > 0 ? { ...this.podAnnotations } : undefined) }),
           },
           spec: {
             serviceAccountName: props.serviceAccountName,
@@ -628,6 +629,12 @@ export class StatefulWorkload extends Construct {
     }
   }
 
+  /** Add an annotation to the pod template (for example a checksum that rolls the pods when a config changes). */
+  public addPodAnnotation(key: string, value: string): void {
+    checkLabels(this, 'podAnnotations key', { [key]: 'x' });
+    this.podAnnotations[key] = value;
+  }
+
   /** DNS name of the pod with this ordinal, through the headless Service. */
   public podDnsName(ordinal: number): string {
     return `${this.name}-${ordinal}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}`;
@@ -644,6 +651,7 @@ export class StatefulWorkload extends Construct {
   }
 
   private readonly portProtocols = new Map<string, string | undefined>();
+  private readonly podAnnotations: { [key: string]: string } = {};
 
   private renderContainer(c: StatefulContainer, volumeNames: Set<string>, podVolumes: k8s.Volume[], portNames: Map<string, number>): k8s.Container {
     const where = `containers[${c.name}]`;
@@ -760,7 +768,8 @@ export class StatefulWorkload extends Construct {
       throw propError(this, `volumeClaimTemplates[${i}].accessModes`, accessModes, 'ReadWriteOncePod cannot be combined with other access modes');
     }
     return {
-      metadata: { name: t.name, labels: this.labels },
+      // claim templates cannot change after creation, so only the stable selector labels go on them
+      metadata: { name: t.name, labels: this.selectorLabels },
       spec: {
         accessModes,
         storageClassName: t.storageClass?.storageClassName,

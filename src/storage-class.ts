@@ -1,7 +1,7 @@
 import { ApiObjectMetadata, Names } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDnsSubdomain, checkInteger, propError } from './validation';
+import { checkDnsSubdomain, checkInteger, clusterScoped, propError } from './validation';
 
 /** What happens to a dynamically provisioned volume when its claim is deleted. */
 export enum ReclaimPolicy {
@@ -365,5 +365,6 @@ export class StorageClass extends Construct implements IStorageClass {
         ? [{ matchLabelExpressions: props.allowedTopologies.map((t) => ({ key: t.key, values: t.values })) }]
         : undefined,
     });
+    clusterScoped(this.apiObject);
   }
 }

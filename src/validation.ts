@@ -1,4 +1,4 @@
-import { Duration, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /**
@@ -96,5 +96,15 @@ export function checkLabels(scope: IConstruct, prop: string, labels: { [key: str
     if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
       throw propError(scope, `${prop}["${key}"]`, value, 'must be a label value: at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric');
     }
+  }
+}
+
+/**
+ * cdk8s gives every object the chart's namespace; cluster-scoped objects must not carry one.
+ * @internal
+ */
+export function clusterScoped(obj: ApiObject): void {
+  if (Chart.of(obj).namespace !== undefined) {
+    obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
 }

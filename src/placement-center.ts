@@ -1,0 +1,646 @@
+import { createHash } from 'crypto';
+import { Duration, Size } from 'cdk8s';
+import {
+  ConfigMap, ContainerResources, Cpu, EnvFieldPaths, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, PersistentVolumeAccessMode,
+  Volume,
+} from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { parse, stringify } from 'smol-toml';
+import { Probe, ProbeKind, ProbeTimings } from './probe';
+import { EbsVolumeType, IStorageClass, ReclaimPolicy, StorageClass, StorageProvisioner } from './storage-class';
+import {
+  DisruptionBudget, PodSecurityOptions, SchedulingOptions, SpreadMode, StatefulUpdateStrategy, StatefulWorkload,
+} from './stateful-workload';
+import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, propError, sizeQuantity } from './validation';
+
+/** Where the data volume is mounted; also rocksdb.data_path. */
+const DATA_PATH = '/robustmq/data';
+/** Directory the ConfigMap is mounted at. */
+const CONFIG_DIR = '/etc/robustmq';
+/** File name of the configuration inside the ConfigMap and the mount. */
+const CONFIG_FILE = 'placement-center.toml';
+/** Log directory: an emptyDir, because the root file system is read-only. */
+const LOG_PATH = '/robustmq/logs';
+/** The variable placement-center reads to override [node] node_id. */
+const NODE_ID_ENV = 'PLACEMENT_CENTER_NODE_NODE_ID';
+
+/** The pod annotation with the SHA-256 of the rendered TOML (the key RedisCluster uses too). */
+const CONFIG_HASH_ANNOTATION = 'checksum/config';
+
+/**
+ * Runs before the binary in the same process: derives the Raft node id (ordinal + 1) from the pod-index label,
+ * or from the pod name on clusters older than 1.28, exports it, then execs the real command.
+ */
+const NODE_ID_WRAPPER = [
+  'set -eu',
+  'pod_name="${POD_NAME:-}"',
+  'ordinal="${POD_INDEX:-${pod_name##*-}}"',
+  'case "$ordinal" in',
+  `  ''|*[!0-9]*) echo "placement-center: cannot derive the pod ordinal (POD_INDEX='\${POD_INDEX:-}', POD_NAME='$pod_name')" >&2; exit 64 ;;`,
+  'esac',
+  `${NODE_ID_ENV}=$((ordinal + 1))`,
+  `export ${NODE_ID_ENV}`,
+  'exec "$@"',
+].join('\n');
+
+const GUIDE_READINESS: ProbeTimings = {
+  initialDelay: Duration.seconds(45),
+  period: Duration.seconds(10),
+  timeout: Duration.seconds(5),
+  successThreshold: 1,
+  failureThreshold: 3,
+};
+const GUIDE_LIVENESS: ProbeTimings = {
+  initialDelay: Duration.seconds(90),
+  period: Duration.seconds(30),
+  timeout: Duration.seconds(15),
+  successThreshold: 1,
+  failureThreshold: 5,
+};
+
+/** Probes chosen by hand; see PlacementCenterProbes.custom. */
+export interface PlacementCenterCustomProbes {
+  /**
+   * Readiness probe; unset timings take the production guide's readiness timings (45 s / 10 s / 5 s / 1 / 3).
+   * @default - no readiness probe
+   */
+  readonly readiness?: Probe;
+  /**
+   * Liveness probe; unset timings take the production guide's liveness timings (90 s / 30 s / 15 s / 1 / 5).
+   * @default - no liveness probe
+   */
+  readonly liveness?: Probe;
+  /**
+   * Startup probe; unset timings take the Kubernetes defaults.
+   * @default - no startup probe
+   */
+  readonly startup?: Probe;
+}
+
+interface ProbeSet {
+  readonly readiness?: Probe;
+  readonly liveness?: Probe;
+  readonly startup?: Probe;
+}
+
+interface PortSet {
+  readonly grpc: number;
+  readonly http: number;
+  readonly admin?: number;
+}
+
+/**
+ * The health checks of the placement-center pods. Build one with a static factory.
+ */
+export class PlacementCenterProbes {
+  /**
+   * The production guide's contract: readiness GET /health/ready and liveness GET /health/alive on the HTTP port, with the production guide's timings.
+   * Released placement-center binaries do not serve these paths; use currentRelease() for them.
+   */
+  public static productionGuide(): PlacementCenterProbes {
+    return new PlacementCenterProbes((ports) => ({
+      readiness: Probe.fromHttpGet('/health/ready', { port: ports.http }).withDefaults(GUIDE_READINESS),
+      liveness: Probe.fromHttpGet('/health/alive', { port: ports.http }).withDefaults(GUIDE_LIVENESS),
+    }));
+  }
+
+  /**
+   * What released binaries answer, with the production guide's timings: liveness is a TCP check of the gRPC port (there is no gRPC
+   * health service); readiness is GET /health/ready on `adminPort` when that prop is set (the admin server of newer
+   * releases), else the same TCP check.
+   */
+  public static currentRelease(): PlacementCenterProbes {
+    return new PlacementCenterProbes((ports) => ({
+      readiness: (ports.admin !== undefined
+        ? Probe.fromHttpGet('/health/ready', { port: ports.admin })
+        : Probe.fromTcpSocket({ port: ports.grpc })).withDefaults(GUIDE_READINESS),
+      liveness: Probe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_LIVENESS),
+    }));
+  }
+
+  /** Probes of your own; a probe left unset is not rendered. */
+  public static custom(probes: PlacementCenterCustomProbes): PlacementCenterProbes {
+    return new PlacementCenterProbes(() => ({
+      readiness: probes.readiness?.withDefaults(GUIDE_READINESS),
+      liveness: probes.liveness?.withDefaults(GUIDE_LIVENESS),
+      startup: probes.startup,
+    }));
+  }
+
+  private constructor(private readonly build: (ports: PortSet) => ProbeSet) {}
+
+  /** @internal */
+  public _render(ports: PortSet): ProbeSet {
+    return this.build(ports);
+  }
+}
+
+/**
+ * Which pods a rollout of a changed pod template may replace. The StatefulSet replaces pods from the highest ordinal
+ * down to the partition, so ordinal 0 (where the cluster was bootstrapped) goes last.
+ */
+export class PlacementCenterRollout {
+  /** Update every member (partition 0): the production guide's default and the last phase of a staged rollout. */
+  public static all(): PlacementCenterRollout {
+    return new PlacementCenterRollout('all', 0);
+  }
+
+  /**
+   * Update only the `members` highest ordinals (partition = replicas - members); canary(1) with 3 replicas updates
+   * ordinal 2 only, canary(2) ordinals 1 and 2.
+   */
+  public static canary(members: number): PlacementCenterRollout {
+    return new PlacementCenterRollout('canary', members);
+  }
+
+  /** Update the pods whose ordinal is at least `partition`; `partition` equal to replicas holds every pod. */
+  public static partition(partition: number): PlacementCenterRollout {
+    return new PlacementCenterRollout('partition', partition);
+  }
+
+  private constructor(private readonly kind: string, private readonly value: number) {}
+
+  /**
+   * The StatefulSet partition this rollout means for a replica count.
+   * @internal
+   */
+  public _partition(scope: Construct, replicas: number): number {
+    switch (this.kind) {
+      case 'canary':
+        return replicas - checkInteger(scope, 'rollout.canary', this.value, 1, replicas);
+      case 'partition':
+        return checkInteger(scope, 'rollout.partition', this.value, 0, replicas);
+      default:
+        return 0;
+    }
+  }
+}
+
+/** One phase of a staged rollout. */
+export interface PlacementCenterRolloutPhase {
+  /** Phase number, from 1. */
+  readonly phase: number;
+  /** StatefulSet partition of the phase. */
+  readonly partition: number;
+  /** Ordinals on the new revision once the phase is done. */
+  readonly updatedOrdinals: number[];
+  /** The value to pass as `rollout` for this phase. */
+  readonly rollout: PlacementCenterRollout;
+  /** What the phase does, for runbooks. */
+  readonly description: string;
+}
+
+/** Props of PlacementCenter. */
+export interface PlacementCenterProps {
+  /**
+   * StatefulSet name (DNS label, at most 52 characters); the headless Service is `<name>-headless` and the ConfigMap `<name>-config`.
+   * @default "placement-center"
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object; it is part of the peer DNS names in the configuration, so set it (or the chart's namespace).
+   * @default - the chart's namespace, else "default"
+   */
+  readonly namespace?: string;
+  /**
+   * DNS domain of the cluster, part of the peer DNS names.
+   * @default cluster.local
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Container image; pin a tag or digest.
+   * @default "robustmq/placement-center:0.3.0"
+   */
+  readonly image?: string;
+  /**
+   * When the kubelet pulls the image.
+   * @default ImagePullPolicy.IF_NOT_PRESENT
+   */
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * The command that runs placement-center; it is exec'd after the node id is exported, so it stays the container's process.
+   * @default ["/robustmq/libs/placement-center", "--conf", "/etc/robustmq/placement-center.toml"]
+   */
+  readonly command?: string[];
+  /**
+   * Number of Raft members: an odd number of at least 3 unless `allowNonHaReplicas` is set.
+   * @default 3
+   */
+  readonly replicas?: number;
+  /**
+   * Accept a replica count that cannot survive the loss of a member without losing the majority (1, 2) or that tolerates
+   * no more failures than the next smaller odd count (4, 6...).
+   * @default false
+   */
+  readonly allowNonHaReplicas?: boolean;
+  /**
+   * Pod creation order: OrderedReady starts ordinal n+1 only after n is ready, so members join the cluster one by one.
+   * Use Parallel if the readiness check needs a quorum (the first member could never become ready alone).
+   * @default PodManagementPolicy.ORDERED_READY
+   */
+  readonly podManagementPolicy?: PodManagementPolicy;
+  /**
+   * Which members a changed pod template may replace; see PlacementCenter.stagedRollout for the phases of a canary rollout.
+   * @default PlacementCenterRollout.all()
+   */
+  readonly rollout?: PlacementCenterRollout;
+  /**
+   * gRPC port (Raft and metadata traffic; the port in every peer address).
+   * @default 1228
+   */
+  readonly grpcPort?: number;
+  /**
+   * HTTP port ([network] http_port).
+   * @default 1227
+   */
+  readonly httpPort?: number;
+  /**
+   * Port of the admin HTTP server of newer releases (58080 there), published as container port `admin`;
+   * PlacementCenterProbes.currentRelease() checks /health/ready on it.
+   * @default - none
+   */
+  readonly adminPort?: number;
+  /**
+   * cluster_name in the configuration.
+   * @default - the StatefulSet name
+   */
+  readonly clusterName?: string;
+  /**
+   * Further configuration merged into the TOML, as nested tables (for example { heartbeat: { heartbeat_timeout_ms: 30000 } }).
+   * Keys that typed props or the construct set (cluster_name, node.node_id, node.nodes, network.grpc_port,
+   * network.http_port, rocksdb.data_path, log.log_path) are refused.
+   * @default - none
+   */
+  readonly additionalConfig?: { [key: string]: any };
+  /**
+   * Extra environment variables (PLACEMENT_CENTER_<SECTION>_<KEY> overrides a key present in the file).
+   * @default - none
+   */
+  readonly env?: { [name: string]: EnvValue };
+  /**
+   * CPU and memory.
+   * @default - requests cpu 500m / memory 512Mi, limits cpu 1000m / memory 1Gi
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * Size of each member's data claim (claim template `data`, mounted at /robustmq/data).
+   * @default Size.gibibytes(20)
+   */
+  readonly storageSize?: Size;
+  /**
+   * StorageClass of the data claims; when set, no StorageClass is created.
+   * @default - a StorageClass "ssd" created here: EBS CSI gp3, iops 3000, throughput 125, Retain, expandable
+   */
+  readonly storageClass?: IStorageClass;
+  /**
+   * Health checks.
+   * @default PlacementCenterProbes.productionGuide()
+   */
+  readonly probes?: PlacementCenterProbes;
+  /**
+   * PodDisruptionBudget; it must keep a Raft majority up unless `allowNonHaReplicas` is set.
+   * @default - maxUnavailable 1 (0 when fewer than 3 members): a drain never takes more than one member
+   */
+  readonly disruptionBudget?: DisruptionBudget;
+  /**
+   * Node and zone spread, tolerations, priority class, node selector.
+   * @default - preferred spread across nodes, no zone spread
+   */
+  readonly scheduling?: SchedulingOptions;
+  /**
+   * Numeric user and group of the process (images from ghcr.io/robustmq run as the system user robustmq).
+   * @default - uid/gid 1000
+   */
+  readonly security?: PodSecurityOptions;
+}
+
+/** Keys of the TOML that typed props or the construct own, with who owns them (for error messages). */
+const MANAGED_KEYS: { [path: string]: string } = {
+  'cluster_name': 'the clusterName prop',
+  'node.node_id': 'the construct (ordinal + 1 per pod)',
+  'node.nodes': 'the construct (one peer per replica)',
+  'network.grpc_port': 'the grpcPort prop',
+  'network.http_port': 'the httpPort prop',
+  'rocksdb.data_path': `the construct (the data volume at ${DATA_PATH})`,
+  'log.log_path': `the construct (a writable emptyDir at ${LOG_PATH})`,
+};
+
+/**
+ * The RobustMQ placement-center, a Raft metadata service, with the production settings of the placement-center production guide: a 3-member
+ * StatefulSet started in order, one gp3 volume per member, a generated TOML that lists every peer by its stable DNS
+ * name, a per-pod Raft node id, staged rollouts, and a disruption budget that keeps a majority up.
+ */
+export class PlacementCenter extends Construct {
+  /**
+   * The phases of a canary rollout for a replica count: the highest ordinal first, one more member per phase, then all
+   * (3 replicas: partition 2, 1, 0).
+   */
+  public static stagedRollout(replicas: number = 3): PlacementCenterRolloutPhase[] {
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw new Error(`PlacementCenter.stagedRollout: invalid replicas (${JSON.stringify(replicas)}): must be a whole number >= 1`);
+    }
+    return Array.from({ length: replicas }, (_, i) => {
+      const members = i + 1;
+      const partition = replicas - members;
+      const updatedOrdinals = Array.from({ length: members }, (__, k) => partition + k);
+      const kept = partition === 0 ? 'every member is on the new revision' : `ordinals ${partition === 1 ? '0' : `0-${partition - 1}`} keep the old revision`;
+      return {
+        phase: members,
+        partition,
+        updatedOrdinals,
+        rollout: partition === 0 ? PlacementCenterRollout.all() : PlacementCenterRollout.canary(members),
+        description: `phase ${members}: partition ${partition} updates ordinal${members > 1 ? 's' : ''} ${updatedOrdinals.join(', ')}; ${kept}`,
+      };
+    });
+  }
+
+  /** The stateful core: StatefulSet, headless Service and PodDisruptionBudget. */
+  public readonly workload: StatefulWorkload;
+  /** The ConfigMap with the TOML, mounted at /etc/robustmq. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** The StorageClass this construct created; undefined when `storageClass` was given. */
+  public readonly storageClass?: StorageClass;
+  /** Name of the StorageClass the data claims use. */
+  public readonly storageClassName: string;
+  /** The configuration file as mounted; every pod runs it with [node] node_id replaced by ordinal + 1. */
+  public readonly tomlConfig: string;
+  /** Peer address of every member (`<pod>.<headless>.<namespace>.svc.<domain>:<grpcPort>`); index i has Raft id i + 1. */
+  public readonly peerAddresses: string[];
+  /** gRPC port. */
+  public readonly grpcPort: number;
+  /** HTTP port. */
+  public readonly httpPort: number;
+  /** StatefulSet partition in force. */
+  public readonly partition: number;
+
+  public constructor(scope: Construct, id: string, props: PlacementCenterProps = {}) {
+    super(scope, id);
+    const name = checkDnsLabel(this, 'name', props.name ?? 'placement-center', 52);
+    const replicas = checkInteger(this, 'replicas', props.replicas ?? 3, 1);
+    const allowNonHa = props.allowNonHaReplicas ?? false;
+    const majority = Math.floor(replicas / 2) + 1;
+    const tolerated = replicas - majority;
+    if (!allowNonHa && (replicas < 3 || replicas % 2 === 0)) {
+      throw propError(this, 'replicas', replicas,
+        `must be an odd number of at least 3: Raft needs a majority (${majority} of ${replicas}) to elect a leader and commit, `
+        + (replicas < 3 ? `so ${replicas} member${replicas === 1 ? '' : 's'} cannot survive the loss of any member`
+          : `so ${replicas} members survive no more failures (${tolerated}) than ${replicas - 1} do`)
+        + '; set allowNonHaReplicas: true to accept that');
+    }
+
+    this.grpcPort = checkPort(this, 'grpcPort', props.grpcPort ?? 1228);
+    this.httpPort = checkPort(this, 'httpPort', props.httpPort ?? 1227);
+    const adminPort = props.adminPort === undefined ? undefined : checkPort(this, 'adminPort', props.adminPort);
+    const ports: Array<[string, string, number | undefined]> = [
+      ['grpcPort', 'grpc', this.grpcPort], ['httpPort', 'http', this.httpPort], ['adminPort', 'admin', adminPort],
+    ];
+    for (const [i, [prop, , port]] of ports.entries()) {
+      const clash = ports.slice(0, i).find(([, , other]) => other !== undefined && other === port);
+      if (clash) throw propError(this, prop, port, `clashes with ${clash[0]} (${clash[2]}): each port needs its own number`);
+    }
+    const portSet: PortSet = { grpc: this.grpcPort, http: this.httpPort, admin: adminPort };
+    const declaredPorts = ports.filter(([, , port]) => port !== undefined) as Array<[string, string, number]>;
+
+    this.partition = (props.rollout ?? PlacementCenterRollout.all())._partition(this, replicas);
+
+    const command = props.command ?? ['/robustmq/libs/placement-center', '--conf', `${CONFIG_DIR}/${CONFIG_FILE}`];
+    if (command.length === 0 || command[0].trim() === '') throw propError(this, 'command', command, 'must name the placement-center binary');
+
+    const reserved = [NODE_ID_ENV, 'POD_NAME', 'POD_INDEX'];
+    for (const envName of Object.keys(props.env ?? {})) {
+      if (reserved.includes(envName)) {
+        throw propError(this, 'env', envName, `is set by the construct (${reserved.join(', ')} carry the per-pod Raft node id)`);
+      }
+    }
+
+    const probes = (props.probes ?? PlacementCenterProbes.productionGuide())._render(portSet);
+    const kinds: Array<[keyof ProbeSet, ProbeKind]> = [['readiness', ProbeKind.READINESS], ['liveness', ProbeKind.LIVENESS], ['startup', ProbeKind.STARTUP]];
+    for (const [slot, kind] of kinds) {
+      const probe = probes[slot];
+      if (!probe) continue;
+      probe.resolve(this, `probes.${slot}`, kind);
+      for (const port of probe.targetPorts) {
+        if (!declaredPorts.some(([, , p]) => p === port)) {
+          throw propError(this, `probes.${slot}.port`, port,
+            `must be a port of the container (${declaredPorts.map(([prop, , p]) => `${prop} ${p}`).join(', ')}); set adminPort to publish the admin server`);
+        }
+      }
+    }
+
+    const storageSize = props.storageSize ?? Size.gibibytes(20);
+    sizeQuantity(this, 'storageSize', storageSize);
+    if (props.clusterDomain !== undefined) checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain);
+
+    if (props.storageClass) {
+      this.storageClassName = props.storageClass.storageClassName;
+    } else {
+      this.storageClass = new StorageClass(this, 'StorageClass', {
+        name: 'ssd',
+        // the CSI driver, because the production guide's in-tree kubernetes.io/aws-ebs cannot set gp3 iops and throughput
+        provisioner: StorageProvisioner.awsEbs({ type: EbsVolumeType.GP3, iops: 3000, throughput: 125 }),
+        allowVolumeExpansion: true,
+        reclaimPolicy: ReclaimPolicy.RETAIN,
+      });
+      this.storageClassName = this.storageClass.storageClassName;
+    }
+    const claimClass: IStorageClass = props.storageClass ?? this.storageClass!;
+
+    // one member at a time even where the majority would allow more: a drain should leave room for an unplanned failure
+    const budget = props.disruptionBudget ?? DisruptionBudget.maxUnavailable(Math.min(1, tolerated));
+    if (props.disruptionBudget && !allowNonHa) {
+      const max = budget.maxUnavailableCount;
+      const takes = max ?? replicas - (budget.minAvailableCount ?? replicas);
+      if (takes > tolerated) {
+        const field = max !== undefined ? 'disruptionBudget.maxUnavailable' : 'disruptionBudget.minAvailable';
+        throw propError(this, field, max ?? budget.minAvailableCount,
+          `lets voluntary disruptions take ${takes} of ${replicas} members, but Raft needs ${majority} up for a majority; `
+          + `use maxUnavailable <= ${tolerated} or minAvailable >= ${majority}`);
+      }
+    }
+
+    const configMapName = `${name}-config`;
+    this.workload = new StatefulWorkload(this, 'Workload', {
+      name,
+      namespace: props.namespace,
+      clusterDomain: props.clusterDomain,
+      replicas,
+      podManagementPolicy: props.podManagementPolicy ?? PodManagementPolicy.ORDERED_READY,
+      updateStrategy: StatefulUpdateStrategy.rollingUpdate({ partition: this.partition }),
+      appName: 'robustmq',
+      component: 'placement-center',
+      partOf: 'robustmq',
+      selectorLabels: { app: 'robustmq', component: 'placement-center' },
+      // peers must resolve each other before they are ready: Raft needs them to elect a leader
+      headlessService: { name: `${name}-headless`, publishNotReadyAddresses: true },
+      containers: [{
+        name: 'placement-center',
+        image: props.image ?? 'robustmq/placement-center:0.3.0',
+        imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
+        command: ['/bin/sh', '-c', NODE_ID_WRAPPER, 'placement-center', ...command],
+        env: {
+          POD_INDEX: EnvValue.fromFieldRef(EnvFieldPaths.POD_LABEL, { key: 'apps.kubernetes.io/pod-index' }),
+          POD_NAME: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAME),
+          ...props.env,
+        },
+        ports: declaredPorts.map(([, portName, port]) => ({ name: portName, port })),
+        resources: props.resources ?? {
+          cpu: { request: Cpu.millis(500), limit: Cpu.millis(1000) },
+          memory: { request: Size.mebibytes(512), limit: Size.gibibytes(1) },
+        },
+        readiness: probes.readiness,
+        liveness: probes.liveness,
+        startup: probes.startup,
+        mounts: [{ volume: 'data', path: DATA_PATH }, { volume: 'config', path: CONFIG_DIR, readOnly: true }],
+        writablePaths: [LOG_PATH, '/tmp'],
+      }],
+      volumeClaimTemplates: [{
+        name: 'data',
+        size: storageSize,
+        accessModes: [PersistentVolumeAccessMode.READ_WRITE_ONCE],
+        storageClass: claimClass,
+      }],
+      volumes: [Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', configMapName), { name: 'config' })],
+      disruptionBudget: budget,
+      scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
+      security: props.security,
+    });
+
+    this.peerAddresses = this.workload.podDnsNames.map((dns) => `${dns}:${this.grpcPort}`);
+    this.tomlConfig = this.renderConfig(props.clusterName ?? name, props.additionalConfig);
+    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name: configMapName, namespace: props.namespace, labels: this.workload.labels },
+      data: { [CONFIG_FILE]: this.tomlConfig },
+    });
+    // the process reads the file only at start, so a changed file must change the pod template to reach the members
+    const hash = createHash('sha256').update(this.tomlConfig).digest('hex');
+    this.workload.addPodAnnotation(CONFIG_HASH_ANNOTATION, hash);
+  }
+
+  /** The StatefulSet. */
+  public get statefulSet(): k8s.KubeStatefulSet {
+    return this.workload.statefulSet;
+  }
+
+  /** The headless Service that gives every member its DNS name. */
+  public get headlessService(): k8s.KubeService {
+    return this.workload.headlessService;
+  }
+
+  /** The PodDisruptionBudget that keeps a Raft majority up. */
+  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget {
+    return this.workload.podDisruptionBudget!;
+  }
+
+  /** Name of the headless Service. */
+  public get headlessServiceName(): string {
+    return this.workload.headlessServiceName;
+  }
+
+  /** Name of the StatefulSet. */
+  public get name(): string {
+    return this.workload.name;
+  }
+
+  /** Namespace the peer DNS names are built with. */
+  public get namespace(): string {
+    return this.workload.namespace;
+  }
+
+  /** Number of Raft members. */
+  public get replicas(): number {
+    return this.workload.replicas;
+  }
+
+  /** Name of the ConfigMap with the TOML. */
+  public get configMapName(): string {
+    return this.configMap.name;
+  }
+
+  /** The phases of a canary rollout for this replica count. */
+  public get rolloutPhases(): PlacementCenterRolloutPhase[] {
+    return PlacementCenter.stagedRollout(this.replicas);
+  }
+
+  /** Raft node id of the member with this ordinal (ordinal + 1). */
+  public raftNodeId(ordinal: number): number {
+    return this.checkOrdinal(ordinal) + 1;
+  }
+
+  /** The configuration the member with this ordinal effectively runs with: the file with its node id applied. */
+  public effectiveConfig(ordinal: number): string {
+    const config = parse(this.tomlConfig) as any;
+    config.node.node_id = this.raftNodeId(ordinal);
+    return stringify(config);
+  }
+
+  private checkOrdinal(ordinal: number): number {
+    return checkInteger(this, 'ordinal', ordinal, 0, this.replicas - 1);
+  }
+
+  private renderConfig(clusterName: string, additional: { [key: string]: any } | undefined): string {
+    if (clusterName.trim() === '' || /[\u0000-\u001f\u007f]/.test(clusterName)) {
+      throw propError(this, 'clusterName', clusterName, 'must be a non-empty name without control characters');
+    }
+    const nodes: { [id: string]: string } = {};
+    this.peerAddresses.forEach((address, ordinal) => { nodes[String(ordinal + 1)] = address; });
+    const config: { [key: string]: any } = {
+      cluster_name: clusterName,
+      node: {
+        // the file carries member 0's id; every pod exports its own through PLACEMENT_CENTER_NODE_NODE_ID
+        node_id: 1,
+        nodes,
+      },
+      network: {
+        // bind address: peers reach a member through its DNS name in [node] nodes, and 0.0.0.0 keeps port-forward working
+        local_ip: '0.0.0.0',
+        grpc_port: this.grpcPort,
+        http_port: this.httpPort,
+      },
+      rocksdb: { data_path: DATA_PATH },
+      log: { log_path: LOG_PATH },
+    };
+    if (additional) this.mergeConfig(config, additional, []);
+    let toml: string;
+    try {
+      toml = stringify(config);
+    } catch (e) {
+      throw propError(this, 'additionalConfig', Object.keys(additional ?? {}), `must hold only TOML values: ${(e as Error).message}`);
+    }
+    return [
+      '# placement-center configuration rendered by cdk8s-stateful.',
+      `# node_id is member 0's; each pod runs with ${NODE_ID_ENV} = StatefulSet ordinal + 1.`,
+      '',
+      toml,
+    ].join('\n');
+  }
+
+  private mergeConfig(target: { [key: string]: any }, source: { [key: string]: any }, path: string[]): void {
+    for (const [key, value] of Object.entries(source)) {
+      const keyPath = [...path, key].join('.');
+      if (MANAGED_KEYS[keyPath]) {
+        throw propError(this, `additionalConfig.${keyPath}`, value, `is set by ${MANAGED_KEYS[keyPath]}`);
+      }
+      if (value === undefined || value === null) {
+        throw propError(this, `additionalConfig.${keyPath}`, value, 'must be a TOML value (TOML has no null)');
+      }
+      if (Array.isArray(value) && value.some((v) => v === undefined || v === null)) {
+        throw propError(this, `additionalConfig.${keyPath}`, value, 'must hold TOML values only (TOML has no null)');
+      }
+      const existing = target[key];
+      if (isTable(existing) && !isTable(value)) {
+        throw propError(this, `additionalConfig.${keyPath}`, value, `must be a table: the construct renders [${keyPath}] with keys ${Object.keys(existing).join(', ')}`);
+      }
+      if (isTable(value)) {
+        // walk new tables too, so their values are checked like the ones merged into existing tables
+        if (!isTable(existing)) target[key] = {};
+        this.mergeConfig(target[key], value, [...path, key]);
+      } else {
+        target[key] = value;
+      }
+    }
+  }
+}
+
+function isTable(value: unknown): value is { [key: string]: any } {
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
+}

@@ -1,0 +1,510 @@
+import { createHash } from 'crypto';
+import { ApiObject, Duration, Names, Size } from 'cdk8s';
+import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Volume } from 'cdk8s-plus-28';
+import { Construct } from 'constructs';
+import { ServiceMonitor } from '../imports/monitoring.coreos.com';
+import { Probe, ProbeTimings } from './probe';
+import {
+  MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
+  REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_DEFAULT_IMAGE, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
+  REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
+} from './redis';
+import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
+import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
+import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, propError, wholeSeconds } from './validation';
+
+/** Password authentication of a Redis Cluster. */
+export interface RedisAuthOptions {
+  /**
+   * Require a password. Turning it off is explicit: anyone who reaches the port gets full access.
+   * @default true
+   */
+  readonly enabled?: boolean;
+  /**
+   * Secret you own that holds the password (the construct never generates or writes one).
+   * @default `<name>-auth`
+   */
+  readonly existingSecret?: string;
+  /**
+   * Key of the password in that Secret.
+   * @default password
+   */
+  readonly existingSecretPasswordKey?: string;
+}
+
+/** Persistent data volume of every node. */
+export interface RedisPersistenceVolumeOptions {
+  /**
+   * Size of each node's claim (`data-<name>-<ordinal>`).
+   * @default Size.gibibytes(8)
+   */
+  readonly size?: Size;
+  /**
+   * An existing StorageClass (or one of your StorageClass constructs).
+   * @default - the cluster's default class, unless `storageProvisioner` is set
+   */
+  readonly storageClass?: IStorageClass;
+  /**
+   * Create a StorageClass named `<name>` with this provisioner (reclaimPolicy Retain).
+   * @default - no StorageClass is created
+   */
+  readonly storageProvisioner?: StorageProvisioner;
+}
+
+/** redis_exporter sidecar and Prometheus Operator ServiceMonitor. */
+export interface RedisMetricsOptions {
+  /**
+   * Run the exporter.
+   * @default true (when the options are given)
+   */
+  readonly enabled?: boolean;
+  /**
+   * Exporter image.
+   * @default "docker.io/oliver006/redis_exporter:v1.66.0"
+   */
+  readonly image?: string;
+  /**
+   * Exporter port.
+   * @default 9121
+   */
+  readonly port?: number;
+  /**
+   * Create a ServiceMonitor (monitoring.coreos.com/v1) for the exporter.
+   * @default false
+   */
+  readonly serviceMonitor?: boolean;
+  /**
+   * Scrape interval of the ServiceMonitor.
+   * @default Duration.seconds(30)
+   */
+  readonly scrapeInterval?: Duration;
+  /**
+   * Labels the Prometheus instance selects ServiceMonitors by.
+   * @default - none
+   */
+  readonly serviceMonitorLabels?: { [key: string]: string };
+}
+
+/** Ingress NetworkPolicy of the cluster. */
+export interface RedisNetworkPolicyOptions {
+  /**
+   * Create the policy.
+   * @default true (when the options are given)
+   */
+  readonly enabled?: boolean;
+  /**
+   * Labels of the client pods allowed on the client port (same namespace). Members always are.
+   * @default - no other client pods
+   */
+  readonly allowedClientLabels?: { [key: string]: string };
+  /**
+   * Labels of namespaces whose pods (matching allowedClientLabels, or all) may reach the client port.
+   * @default - only the cluster's own namespace
+   */
+  readonly allowedClientNamespaceLabels?: { [key: string]: string };
+}
+
+/** Props of RedisCluster. */
+export interface RedisClusterProps {
+  /**
+   * StatefulSet name; pods are `<name>-<ordinal>`, the client Service is `<name>`, the headless one `<name>-headless`.
+   * @default - derived from the construct path
+   */
+  readonly name?: string;
+  /**
+   * Namespace of every object (also part of the announced DNS names).
+   * @default - the chart's namespace, else "default"
+   */
+  readonly namespace?: string;
+  /**
+   * Number of masters (each owns a share of the 16384 slots); at least 3. Raising it on a running cluster adds
+   * masters and moves slots to them.
+   * @default 3
+   */
+  readonly shards?: number;
+  /**
+   * Replicas of each master. 0 gives the plain three-pod shape (no failover).
+   * @default 1
+   */
+  readonly replicasPerShard?: number;
+  /**
+   * Redis image: the official image, pinned.
+   * @default "docker.io/library/redis:7.4.2"
+   */
+  readonly image?: string;
+  /**
+   * uid and gid the image's redis user has (999 in the official image).
+   * @default 999
+   */
+  readonly runAsUser?: number;
+  /**
+   * Client port; the cluster bus uses port + 10000.
+   * @default 6379
+   */
+  readonly port?: number;
+  /**
+   * Password authentication.
+   * @default - on, password from Secret `<name>-auth` key `password`
+   */
+  readonly auth?: RedisAuthOptions;
+  /**
+   * Data volumes.
+   * @default - 8 GiB per node on the cluster's default class
+   */
+  readonly persistence?: RedisPersistenceVolumeOptions;
+  /**
+   * maxmemory of each node.
+   * @default - no limit
+   */
+  readonly maxMemory?: Size;
+  /**
+   * Eviction policy at maxmemory.
+   * @default MaxMemoryPolicy.NOEVICTION
+   */
+  readonly maxMemoryPolicy?: MaxMemoryPolicy;
+  /**
+   * AOF and RDB settings.
+   * @default - AOF on with fsync every second, RDB save points 3600/1, 300/100, 60/10000
+   */
+  readonly dataPersistence?: RedisPersistenceOptions;
+  /**
+   * cluster-node-timeout: how long a master may be unreachable before its replica takes over.
+   * @default Duration.seconds(15)
+   */
+  readonly clusterNodeTimeout?: Duration;
+  /**
+   * cluster-require-full-coverage.
+   * @default true
+   */
+  readonly clusterRequireFullCoverage?: boolean;
+  /**
+   * Further redis.conf directives (directives the construct owns are refused).
+   * @default - none
+   */
+  readonly extraSettings?: { [name: string]: string };
+  /**
+   * Resources of the Redis container.
+   * @default - requests 100m CPU / 256 MiB, limit 1 GiB (raise with maxMemory)
+   */
+  readonly resources?: ContainerResources;
+  /**
+   * How long a node may take to load its dataset before the startup probe gives up.
+   * @default Duration.minutes(30)
+   */
+  readonly startupTimeout?: Duration;
+  /**
+   * PodDisruptionBudget.
+   * @default DisruptionBudget.maxUnavailable(1)
+   */
+  readonly disruptionBudget?: DisruptionBudget;
+  /**
+   * Spread pods across nodes.
+   * @default SpreadMode.PREFERRED
+   */
+  readonly nodeSpread?: SpreadMode;
+  /**
+   * Spread pods across zones.
+   * @default SpreadMode.NONE
+   */
+  readonly zoneSpread?: SpreadMode;
+  /**
+   * PriorityClass of the pods.
+   * @default - none
+   */
+  readonly priorityClassName?: string;
+  /**
+   * NetworkPolicy.
+   * @default - none
+   */
+  readonly networkPolicy?: RedisNetworkPolicyOptions;
+  /**
+   * Metrics exporter.
+   * @default - none
+   */
+  readonly metrics?: RedisMetricsOptions;
+  /**
+   * Kubernetes cluster DNS domain.
+   * @default cluster.local
+   */
+  readonly clusterDomain?: string;
+}
+
+const DEFAULT_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.66.0';
+
+/**
+ * A Redis Cluster on one StatefulSet: it forms by itself on first start, survives restarts and address changes
+ * (nodes announce stable DNS names and re-meet their peers), and grows when `shards` is raised.
+ */
+export class RedisCluster extends Construct {
+  /** The stateful core. */
+  public readonly workload: StatefulWorkload;
+  /** The client Service (`<name>`). */
+  public readonly clientService: k8s.KubeService;
+  /** ConfigMap with redis.conf and the lifecycle scripts. */
+  public readonly configMap: k8s.KubeConfigMap;
+  /** The StorageClass, when the construct created one. */
+  public readonly storageClass?: StorageClass;
+  /** The NetworkPolicy, when asked for. */
+  public readonly networkPolicy?: k8s.KubeNetworkPolicy;
+  /** The ServiceMonitor, when asked for. */
+  public readonly serviceMonitor?: ApiObject;
+  /** Number of masters. */
+  public readonly shards: number;
+  /** Replicas per master. */
+  public readonly replicasPerShard: number;
+  /** Client port. */
+  public readonly port: number;
+  /** Files of the ConfigMap (redis.conf and the scripts), by name. */
+  public readonly files: { [file: string]: string };
+  /** Secret holding the password (undefined with auth off). */
+  public readonly authSecretName?: string;
+  /** Key of the password in that Secret (undefined with auth off). */
+  public readonly authSecretKey?: string;
+
+  public constructor(scope: Construct, id: string, props: RedisClusterProps = {}) {
+    super(scope, id);
+    const name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 45 }), 45);
+    this.shards = checkInteger(this, 'shards', props.shards ?? 3, 3, 1000);
+    this.replicasPerShard = checkInteger(this, 'replicasPerShard', props.replicasPerShard ?? 1, 0, 5);
+    this.port = checkPort(this, 'port', props.port ?? 6379);
+    if (this.port + 10000 > 65535) throw propError(this, 'port', this.port, 'must be at most 55535: the cluster bus uses port + 10000');
+    const busPort = this.port + 10000;
+    const nodes = this.shards * (1 + this.replicasPerShard);
+    const clusterDomain = checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? 'cluster.local');
+
+    const auth = props.auth ?? {};
+    const authEnabled = auth.enabled ?? true;
+    if (!authEnabled && (auth.existingSecret !== undefined || auth.existingSecretPasswordKey !== undefined)) {
+      throw propError(this, 'auth.enabled', false, 'cannot be false while auth.existingSecret or auth.existingSecretPasswordKey is set (they would be ignored)');
+    }
+    if (authEnabled) {
+      this.authSecretName = checkDnsSubdomain(this, 'auth.existingSecret', auth.existingSecret ?? `${name}-auth`);
+      const key = auth.existingSecretPasswordKey ?? 'password';
+      if (!/^[-._a-zA-Z0-9]+$/.test(key) || key.length > 253) {
+        throw propError(this, 'auth.existingSecretPasswordKey', key, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 253 characters');
+      }
+      this.authSecretKey = key;
+    }
+
+    const metrics = props.metrics && (props.metrics.enabled ?? true) ? props.metrics : undefined;
+    const metricsPort = metrics ? checkPort(this, 'metrics.port', metrics.port ?? 9121) : undefined;
+    if (metricsPort !== undefined && (metricsPort === this.port || metricsPort === busPort)) {
+      throw propError(this, 'metrics.port', metricsPort, `clashes with the client port ${this.port} or the cluster bus port ${busPort}`);
+    }
+    if (props.metrics && props.metrics.enabled === false && (props.metrics.serviceMonitor || props.metrics.port !== undefined || props.metrics.image !== undefined)) {
+      throw propError(this, 'metrics.enabled', false, 'cannot be false while other metrics options are set (they would be ignored)');
+    }
+    if (metrics?.serviceMonitor !== true && (metrics?.scrapeInterval !== undefined || metrics?.serviceMonitorLabels !== undefined)) {
+      throw propError(this, 'metrics.serviceMonitor', metrics?.serviceMonitor, 'must be true when scrapeInterval or serviceMonitorLabels are set');
+    }
+
+    const files = this.wrap(() => renderRedisClusterFiles({
+      statefulSetName: name,
+      headlessServiceName: `${name}-headless`,
+      shards: this.shards,
+      replicasPerShard: this.replicasPerShard,
+      port: this.port,
+      clusterDomain,
+      authEnabled,
+      config: {
+        clusterNodeTimeout: props.clusterNodeTimeout,
+        clusterRequireFullCoverage: props.clusterRequireFullCoverage,
+        maxMemory: props.maxMemory,
+        maxMemoryPolicy: props.maxMemoryPolicy,
+        persistence: props.dataPersistence,
+        extraSettings: props.extraSettings,
+      },
+    }));
+    this.files = files;
+    const checksum = createHash('sha256').update(JSON.stringify(files)).digest('hex');
+
+    const persistence = props.persistence ?? {};
+    if (persistence.storageClass && persistence.storageProvisioner) {
+      throw propError(this, 'persistence.storageProvisioner', persistence.storageProvisioner.name, 'cannot be combined with persistence.storageClass: choose an existing class or a new one');
+    }
+    if (persistence.storageProvisioner) {
+      this.storageClass = new StorageClass(this, 'StorageClass', { name, provisioner: persistence.storageProvisioner });
+    }
+
+    // the startup probe shares the liveness script (LOADING counts as alive), with a long failure budget
+    const commandTimeoutSeconds = 4;
+    const probeTimeout = Duration.seconds(commandTimeoutSeconds + 1);
+    const startupSeconds = wholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.minutes(30), 10);
+    const startupPeriod = 10;
+    const livenessTimings: ProbeTimings = { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 5, initialDelay: Duration.seconds(0) };
+    const script = (file: string) => ['sh', `${REDIS_CONFIG_MOUNT_PATH}/${file}`];
+
+    const env: { [name: string]: EnvValue } = {
+      [REDIS_POD_IP_ENV]: EnvValue.fromFieldRef('status.podIP' as any),
+      [REDIS_POD_NAMESPACE_ENV]: EnvValue.fromFieldRef('metadata.namespace' as any),
+    };
+    if (this.authSecretName && this.authSecretKey) {
+      env[REDIS_PASSWORD_ENV] = { value: undefined, valueFrom: { secretKeyRef: { name: this.authSecretName, key: this.authSecretKey } } } as EnvValue;
+    }
+    const containers: StatefulContainer[] = [{
+      name: 'redis',
+      image: props.image ?? `docker.io/library/${REDIS_DEFAULT_IMAGE}`,
+      command: script(REDIS_START_SCRIPT),
+      env,
+      ports: [{ name: 'redis', port: this.port }, { name: 'cluster-bus', port: busPort }],
+      resources: props.resources ?? {
+        cpu: { request: Cpu.millis(100) },
+        memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+      },
+      liveness: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
+      readiness: Probe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
+      startup: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), {
+        period: Duration.seconds(startupPeriod), timeout: probeTimeout, failureThreshold: Math.ceil(startupSeconds / startupPeriod),
+      }),
+      mounts: [
+        { volume: 'data', path: REDIS_DATA_MOUNT_PATH },
+        { volume: 'config', path: REDIS_CONFIG_MOUNT_PATH, readOnly: true },
+      ],
+      writablePaths: [REDIS_TMP_MOUNT_PATH],
+    }];
+    if (metrics && metricsPort !== undefined) {
+      const exporterEnv: { [name: string]: EnvValue } = {
+        REDIS_ADDR: EnvValue.fromValue(`redis://127.0.0.1:${this.port}`),
+        REDIS_EXPORTER_IS_CLUSTER: EnvValue.fromValue('true'),
+        REDIS_EXPORTER_WEB_LISTEN_ADDRESS: EnvValue.fromValue(`:${metricsPort}`),
+      };
+      if (env[REDIS_PASSWORD_ENV]) exporterEnv.REDIS_PASSWORD = env[REDIS_PASSWORD_ENV];
+      containers.push({
+        name: 'metrics',
+        image: metrics.image ?? DEFAULT_EXPORTER_IMAGE,
+        env: exporterEnv,
+        ports: [{ name: 'metrics', port: metricsPort }],
+        resources: { cpu: { request: Cpu.millis(10) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) } },
+        liveness: Probe.fromHttpGet('/health', { port: metricsPort, period: Duration.seconds(10) }),
+        readiness: Probe.fromHttpGet('/health', { port: metricsPort, period: Duration.seconds(10) }),
+      });
+    }
+
+    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
+      metadata: { name: `${name}-config`, namespace: props.namespace },
+      data: files,
+    });
+
+    this.workload = new StatefulWorkload(this, 'Workload', {
+      name,
+      namespace: props.namespace,
+      clusterDomain,
+      replicas: nodes,
+      appName: 'redis-cluster',
+      component: 'redis',
+      // the creator waits for every node to answer before it forms the cluster, and no node is ready before that
+      podManagementPolicy: PodManagementPolicy.PARALLEL,
+      headlessService: { publishNotReadyAddresses: true },
+      containers,
+      volumeClaimTemplates: [{ name: 'data', size: persistence.size ?? Size.gibibytes(8), storageClass: persistence.storageClass ?? this.storageClass }],
+      volumes: [Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', `${name}-config`), { name: 'config' })],
+      security: { runAsUser: checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647) },
+      disruptionBudget: props.disruptionBudget ?? DisruptionBudget.maxUnavailable(1),
+      scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },
+    });
+    this.workload.addPodAnnotation('checksum/config', checksum);
+    this.configMap.metadata.addLabel('app.kubernetes.io/name', 'redis-cluster');
+    this.configMap.metadata.addLabel('app.kubernetes.io/instance', name);
+
+    this.clientService = new k8s.KubeService(this, 'Client', {
+      metadata: { name, namespace: props.namespace, labels: this.workload.labels },
+      spec: {
+        selector: this.workload.selectorLabels,
+        ports: [
+          { name: 'redis', port: this.port, targetPort: k8s.IntOrString.fromString('redis') },
+          ...(metricsPort !== undefined ? [{ name: 'metrics', port: metricsPort, targetPort: k8s.IntOrString.fromString('metrics') }] : []),
+        ],
+      },
+    });
+
+    const np = props.networkPolicy && (props.networkPolicy.enabled ?? true) ? props.networkPolicy : undefined;
+    if (props.networkPolicy?.enabled === false && (props.networkPolicy.allowedClientLabels || props.networkPolicy.allowedClientNamespaceLabels)) {
+      throw propError(this, 'networkPolicy.enabled', false, 'cannot be false while allowedClientLabels or allowedClientNamespaceLabels are set (they would be ignored)');
+    }
+    if (np) {
+      checkLabels(this, 'networkPolicy.allowedClientLabels', np.allowedClientLabels);
+      checkLabels(this, 'networkPolicy.allowedClientNamespaceLabels', np.allowedClientNamespaceLabels);
+      const members = { podSelector: { matchLabels: this.workload.selectorLabels } };
+      const clients: k8s.NetworkPolicyPeer[] = [members];
+      if (np.allowedClientLabels || np.allowedClientNamespaceLabels) {
+        clients.push({
+          podSelector: { matchLabels: np.allowedClientLabels ?? {} },
+          namespaceSelector: np.allowedClientNamespaceLabels ? { matchLabels: np.allowedClientNamespaceLabels } : undefined,
+        });
+      }
+      const ingress: k8s.NetworkPolicyIngressRule[] = [
+        { from: clients, ports: [{ port: k8s.IntOrString.fromNumber(this.port), protocol: 'TCP' }] },
+        { from: [members], ports: [{ port: k8s.IntOrString.fromNumber(busPort), protocol: 'TCP' }] },
+      ];
+      if (metricsPort !== undefined) {
+        // scrapers live in other namespaces (monitoring); the exporter only exposes metrics
+        ingress.push({ from: [{ namespaceSelector: {} }], ports: [{ port: k8s.IntOrString.fromNumber(metricsPort), protocol: 'TCP' }] });
+      }
+      this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
+        metadata: { name, namespace: props.namespace, labels: this.workload.labels },
+        spec: { podSelector: { matchLabels: this.workload.selectorLabels }, policyTypes: ['Ingress'], ingress },
+      });
+    }
+
+    if (metrics?.serviceMonitor) {
+      checkLabels(this, 'metrics.serviceMonitorLabels', metrics.serviceMonitorLabels);
+      const interval = wholeSeconds(this, 'metrics.scrapeInterval', metrics.scrapeInterval ?? Duration.seconds(30), 1);
+      this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
+        metadata: { name, namespace: props.namespace, labels: { ...this.workload.labels, ...metrics.serviceMonitorLabels } },
+        spec: {
+          selector: { matchLabels: this.workload.selectorLabels },
+          endpoints: [{ port: 'metrics', interval: `${interval}s` }],
+        },
+      });
+    }
+  }
+
+  /** StatefulSet name. */
+  public get name(): string {
+    return this.workload.name;
+  }
+
+  /** The StatefulSet. */
+  public get statefulSet(): k8s.KubeStatefulSet {
+    return this.workload.statefulSet;
+  }
+
+  /** The headless Service. */
+  public get headlessService(): k8s.KubeService {
+    return this.workload.headlessService;
+  }
+
+  /** DNS name of the client Service. */
+  public get clientServiceDnsName(): string {
+    return `${this.workload.name}.${this.workload.namespace}.svc.${this.workload.clusterDomain}`;
+  }
+
+  /** Stable DNS names of every node, in ordinal order. */
+  public get podDnsNames(): string[] {
+    return this.workload.podDnsNames;
+  }
+
+  /** Seed nodes for cluster-aware clients (`host:port` of every node). */
+  public get clusterNodes(): string[] {
+    return this.workload.podDnsNames.map((host) => `${host}:${this.port}`);
+  }
+
+  /** The redis.conf this cluster runs with. */
+  public get redisConf(): string {
+    return this.files[REDIS_CONF_FILE];
+  }
+
+  /** The cluster formation script. */
+  public get clusterInitScript(): string {
+    return this.files[REDIS_CLUSTER_INIT_SCRIPT];
+  }
+
+  private wrap<T>(render: () => T): T {
+    try {
+      return render();
+    } catch (e) {
+      throw new Error(`${this.node.path}: ${(e as Error).message}`);
+    }
+  }
+}
+

@@ -1,0 +1,879 @@
+import { Duration } from 'cdk8s';
+import { RedisConfigOptions, renderRedisConf } from './config';
+import { shQuote } from './quote';
+import { checkPort, CLUSTER_BUS_PORT_OFFSET, DEFAULT_REDIS_PORT, optionError } from './validate';
+
+/** Mount path of the ConfigMap holding redis.conf and the scripts (read-only). */
+export const REDIS_CONFIG_MOUNT_PATH = '/etc/redis-cluster';
+/** Mount path of the data volume: nodes.conf, AOF and RDB live here. */
+export const REDIS_DATA_MOUNT_PATH = '/data';
+/** Mount path of the writable emptyDir; start.sh writes the per-pod settings file here. */
+export const REDIS_TMP_MOUNT_PATH = '/tmp';
+/** ConfigMap key of the Redis configuration. */
+export const REDIS_CONF_FILE = 'redis.conf';
+/** ConfigMap key of the container entrypoint script (`sh /etc/redis-cluster/start.sh`). */
+export const REDIS_START_SCRIPT = 'start.sh';
+/** ConfigMap key of the cluster formation script that start.sh runs in the background. */
+export const REDIS_CLUSTER_INIT_SCRIPT = 'cluster-init.sh';
+/** ConfigMap key of the liveness (and startup) probe script. */
+export const REDIS_LIVENESS_SCRIPT = 'liveness.sh';
+/** ConfigMap key of the readiness probe script. */
+export const REDIS_READINESS_SCRIPT = 'readiness.sh';
+/** Default image: the official Redis image, pinned. */
+export const REDIS_DEFAULT_IMAGE = 'redis:7.4.2';
+/** uid and gid of the `redis` user in the official image; a non-root pod must set them. */
+export const REDIS_UID = 999;
+/** Env var with the password (from a Secret key); absent when auth is off. */
+export const REDIS_PASSWORD_ENV = 'REDIS_PASSWORD';
+/** Env var with the pod IP (downward API status.podIP). */
+export const REDIS_POD_IP_ENV = 'POD_IP';
+/** Env var with the pod namespace (downward API metadata.namespace); part of the announced hostname. */
+export const REDIS_POD_NAMESPACE_ENV = 'POD_NAMESPACE';
+
+/** Parameters of the lifecycle scripts. */
+export interface RedisScriptOptions {
+  /** StatefulSet name; pods are `<name>-<ordinal>`. */
+  readonly statefulSetName: string;
+  /** Headless Service that gives every pod the DNS name `<pod>.<service>.<namespace>.svc.<clusterDomain>`. */
+  readonly headlessServiceName: string;
+  /** Number of shards (masters), at least 3. */
+  readonly shards: number;
+  /** Replicas of each shard's master. */
+  readonly replicasPerShard: number;
+  /**
+   * Client port; the cluster bus uses port + 10000.
+   * @default 6379
+   */
+  readonly port?: number;
+  /**
+   * Kubernetes cluster DNS domain.
+   * @default "cluster.local"
+   */
+  readonly clusterDomain?: string;
+  /**
+   * Require a password in REDIS_PASSWORD; the node refuses to start without one.
+   * @default true
+   */
+  readonly authEnabled?: boolean;
+  /**
+   * Time limit of one redis-cli call in the probes and scripts. The probes' timeoutSeconds should be
+   * one second more.
+   * @default Duration.seconds(4)
+   */
+  readonly commandTimeout?: Duration;
+  /**
+   * How long a starting node keeps trying to create, join or rejoin the cluster. A node that is not a
+   * member by then stops, so that the container restarts and tries again.
+   * @default Duration.minutes(10)
+   */
+  readonly joinTimeout?: Duration;
+  /**
+   * Pause between two attempts of the cluster formation script.
+   * @default Duration.seconds(2)
+   */
+  readonly pollInterval?: Duration;
+}
+
+/** The rendered lifecycle scripts (POSIX sh). */
+export interface RedisScripts {
+  /** Container entrypoint: writes the per-pod settings, starts cluster-init.sh, execs redis-server. */
+  readonly start: string;
+  /** Creates the cluster, joins new nodes, rejoins after address changes; exits when done. */
+  readonly clusterInit: string;
+  /** Liveness (and startup) probe: PING answers PONG, LOADING or MASTERDOWN. */
+  readonly liveness: string;
+  /** Readiness probe: PING answers PONG and CLUSTER INFO says cluster_state:ok. */
+  readonly readiness: string;
+}
+
+/** Everything the Redis ConfigMap holds. */
+export interface RedisClusterFilesOptions extends RedisScriptOptions {
+  /**
+   * redis.conf settings. Its port, when set, must equal `port`.
+   * @default - the defaults of RedisConfigOptions
+   */
+  readonly config?: RedisConfigOptions;
+}
+
+const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
+
+function checkInteger(option: string, value: number, min: number, max: number): number {
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw optionError(option, value, `must be an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+function wholeSeconds(option: string, value: Duration, min: number, max: number): number {
+  const seconds = value instanceof Duration ? value.toSeconds({ integral: false }) : NaN;
+  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
+    throw optionError(option, value, `must be a whole number of seconds from ${min} s to ${max} s`);
+  }
+  return seconds;
+}
+
+/** Validated script parameters. */
+interface ScriptSettings {
+  readonly STS_NAME: string;
+  readonly HEADLESS: string;
+  readonly CLUSTER_DOMAIN: string;
+  readonly PORT: number;
+  readonly BUS_PORT: number;
+  readonly SHARDS: number;
+  readonly REPLICAS: number;
+  readonly NODE_COUNT: number;
+  readonly AUTH_REQUIRED: number;
+  readonly CMD_TIMEOUT: number;
+  readonly JOIN_TIMEOUT: number;
+  readonly STEP_INTERVAL: number;
+}
+
+function resolveSettings(options: RedisScriptOptions): ScriptSettings {
+  const shards = checkInteger('shards', options.shards, 3, 16384);
+  const replicas = checkInteger('replicasPerShard', options.replicasPerShard, 0, 100);
+  const nodeCount = shards * (1 + replicas);
+  const name = options.statefulSetName;
+  // Pod names <name>-<ordinal> must stay valid DNS labels.
+  const maxNameLength = 63 - 1 - String(nodeCount - 1).length;
+  if (typeof name !== 'string' || !DNS_LABEL.test(name) || name.length > maxNameLength) {
+    throw optionError('statefulSetName', name, `must be a DNS label of at most ${maxNameLength} characters (lower-case letters, digits and '-'), so that pod names stay DNS labels`);
+  }
+  const headless = options.headlessServiceName;
+  if (typeof headless !== 'string' || !DNS_LABEL.test(headless)) {
+    throw optionError('headlessServiceName', headless, "must be a DNS label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit");
+  }
+  const domain = options.clusterDomain ?? 'cluster.local';
+  if (typeof domain !== 'string' || !DNS_SUBDOMAIN.test(domain) || domain.length > 253) {
+    throw optionError('clusterDomain', domain, 'must be a DNS subdomain such as cluster.local');
+  }
+  const port = checkPort('port', options.port ?? DEFAULT_REDIS_PORT);
+  return {
+    STS_NAME: name,
+    HEADLESS: headless,
+    CLUSTER_DOMAIN: domain,
+    PORT: port,
+    BUS_PORT: port + CLUSTER_BUS_PORT_OFFSET,
+    SHARDS: shards,
+    REPLICAS: replicas,
+    NODE_COUNT: nodeCount,
+    AUTH_REQUIRED: (options.authEnabled ?? true) ? 1 : 0,
+    CMD_TIMEOUT: wholeSeconds('commandTimeout', options.commandTimeout ?? Duration.seconds(4), 1, 60),
+    JOIN_TIMEOUT: wholeSeconds('joinTimeout', options.joinTimeout ?? Duration.minutes(10), 10, 86400),
+    STEP_INTERVAL: wholeSeconds('pollInterval', options.pollInterval ?? Duration.seconds(2), 1, 60),
+  };
+}
+
+const SETTING_COMMENTS: { [K in keyof ScriptSettings]: string } = {
+  STS_NAME: 'StatefulSet name: pods are <name>-<ordinal>',
+  HEADLESS: 'headless Service that gives every pod its DNS name',
+  CLUSTER_DOMAIN: 'cluster DNS domain',
+  PORT: 'client port',
+  BUS_PORT: 'cluster bus port',
+  SHARDS: 'number of shards (masters)',
+  REPLICAS: 'replicas per shard',
+  NODE_COUNT: 'pods in the StatefulSet: shards * (1 + replicas)',
+  AUTH_REQUIRED: '1: refuse to start without REDIS_PASSWORD',
+  CMD_TIMEOUT: 'seconds one redis-cli call may take',
+  JOIN_TIMEOUT: 'seconds to create, join or rejoin the cluster',
+  STEP_INTERVAL: 'seconds between two formation attempts',
+};
+
+/** Paths and the local address; the REDIS_* overrides exist to run the scripts outside a pod. */
+type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR';
+
+const ENV_SETTINGS: { [K in EnvSetting]: string } = {
+  CONFIG_DIR: `CONFIG_DIR=\${REDIS_CONFIG_DIR:-${shQuote(REDIS_CONFIG_MOUNT_PATH)}}`,
+  DATA_DIR: `DATA_DIR=\${REDIS_DATA_DIR:-${shQuote(REDIS_DATA_MOUNT_PATH)}}`,
+  RUN_DIR: `RUN_DIR=\${REDIS_RUN_DIR:-${shQuote(REDIS_TMP_MOUNT_PATH)}}`,
+  LOCAL_HOST: 'LOCAL_HOST=${REDIS_LOCAL_HOST:-127.0.0.1}',
+  NL: "NL='\n'",
+  CR: "CR=$(printf '\\r')",
+};
+
+interface ScriptParts {
+  readonly name: string;
+  readonly purpose: string;
+  readonly settings: Array<keyof ScriptSettings>;
+  readonly env: EnvSetting[];
+  readonly body: string[];
+}
+
+function renderScript(s: ScriptSettings, parts: ScriptParts): string {
+  const lines = [
+    '#!/bin/sh',
+    `# ${parts.purpose}`,
+    ...(parts.body.includes(SH_LOG) ? [`SCRIPT=${shQuote(parts.name)}`] : []),
+    ...parts.settings.map(k => `${k}=${shQuote(String(s[k]))} # ${SETTING_COMMENTS[k]}`),
+    ...parts.env.map(k => ENV_SETTINGS[k]),
+  ];
+  return `${lines.join('\n')}\n${parts.body.join('')}`;
+}
+
+/** Renders the lifecycle scripts from the topology. */
+export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
+  const s = resolveSettings(options);
+  return {
+    start: renderScript(s, {
+      name: 'start',
+      purpose: 'Container entrypoint of a Redis Cluster node: per-pod settings, then redis-server.',
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'AUTH_REQUIRED'],
+      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR'],
+      body: [SH_BASE, SH_LOG, SH_IDENTITY, SH_START],
+    }),
+    clusterInit: renderScript(s, {
+      name: 'cluster-init',
+      purpose: 'Creates the cluster, joins new nodes and rejoins moved ones; started by start.sh, exits when done.',
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL'],
+      env: ['LOCAL_HOST'],
+      body: [SH_BASE, SH_AUTH, SH_LOG, SH_CLI, SH_FIELD, SH_IDENTITY, SH_CLUSTER_INIT],
+    }),
+    liveness: renderScript(s, {
+      name: 'liveness',
+      purpose: 'Liveness and startup probe of a Redis Cluster node.',
+      settings: ['PORT', 'CMD_TIMEOUT'],
+      env: ['LOCAL_HOST'],
+      body: [SH_BASE, SH_AUTH, SH_CLI, SH_LIVENESS],
+    }),
+    readiness: renderScript(s, {
+      name: 'readiness',
+      purpose: 'Readiness probe of a Redis Cluster node.',
+      settings: ['PORT', 'CMD_TIMEOUT'],
+      env: ['LOCAL_HOST', 'NL'],
+      body: [SH_BASE, SH_AUTH, SH_FIELD, SH_READINESS],
+    }),
+  };
+}
+
+/**
+ * Renders the whole ConfigMap data: redis.conf plus the scripts, keyed by file name.
+ */
+export function renderRedisClusterFiles(options: RedisClusterFilesOptions): { [file: string]: string } {
+  const port = options.port ?? DEFAULT_REDIS_PORT;
+  if (options.config?.port !== undefined && options.config.port !== port) {
+    throw optionError('config.port', options.config.port, `must be unset or equal to port (${port})`);
+  }
+  const scripts = renderRedisScripts(options);
+  return {
+    [REDIS_CONF_FILE]: renderRedisConf({ ...options.config, port }),
+    [REDIS_START_SCRIPT]: scripts.start,
+    [REDIS_CLUSTER_INIT_SCRIPT]: scripts.clusterInit,
+    [REDIS_LIVENESS_SCRIPT]: scripts.liveness,
+    [REDIS_READINESS_SCRIPT]: scripts.readiness,
+  };
+}
+
+// ---------------------------------------------------------------------------------------------
+// Script bodies. They rely only on the settings above, sh (dash or bash), redis-cli, redis-server,
+// getent, hostname and coreutils, all present in the official redis image.
+// ---------------------------------------------------------------------------------------------
+
+const SH_BASE = `set -u
+set -f
+LC_ALL=C
+export LC_ALL
+`;
+
+const SH_AUTH = `
+# redis-cli takes the password from the environment, so it never shows on a command line.
+unset REDISCLI_AUTH
+if [ -n "\${REDIS_PASSWORD:-}" ]; then
+  REDISCLI_AUTH=$REDIS_PASSWORD
+  export REDISCLI_AUTH
+fi
+`;
+
+const SH_LOG = `
+log() {
+  printf '%s %s: %s\\n' "$(date -u '+%Y-%m-%dT%H:%M:%SZ')" "$SCRIPT" "$*" >&2
+}
+
+die() {
+  log "error: $*"
+  exit 1
+}
+
+# Unsigned decimal without leading zeros, so that arithmetic never reads it as octal.
+is_uint() {
+  case $1 in
+    '' | *[!0-9]* | 0?*) return 1 ;;
+  esac
+  return 0
+}
+`;
+
+const SH_CLI = `
+# cli HOST ARG...: one redis-cli call bounded by the command timeout; prints the reply or the error.
+cli() {
+  _cli_host=$1
+  shift
+  timeout "$CMD_TIMEOUT" redis-cli -h "$_cli_host" -p "$PORT" "$@" </dev/null 2>&1 | tr -d '\\r'
+}
+`;
+
+const SH_FIELD = `
+# field NAME TEXT: the value of the NAME:value line of TEXT (CLUSTER INFO format).
+field() {
+  printf '%s\\n' "$2" | while IFS=: read -r _f_key _f_value; do
+    if [ "$_f_key" = "$1" ]; then
+      printf '%s\\n' "$_f_value"
+      break
+    fi
+  done
+}
+`;
+
+const SH_IDENTITY = `
+pod_fqdn() {
+  printf '%s-%s.%s.%s.svc.%s' "$STS_NAME" "$1" "$HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"
+}
+
+# Who this pod is: ORDINAL, SELF_HOST (stable DNS name) and SELF_IP.
+identity() {
+  # shellcheck disable=SC3028 # HOSTNAME is set by the container runtime; hostname is the fallback
+  _i_hostname=\${HOSTNAME:-$(hostname)}
+  ORDINAL=\${POD_ORDINAL:-\${_i_hostname##*-}}
+  is_uint "$ORDINAL" || die "cannot tell the pod ordinal from HOSTNAME '$_i_hostname' (expected $STS_NAME-<ordinal>) or POD_ORDINAL"
+  if [ "$ORDINAL" -ge "$NODE_COUNT" ]; then
+    die "ordinal $ORDINAL is outside the topology of $NODE_COUNT nodes ($SHARDS shards of 1 + $REPLICAS); the configuration may not be updated yet"
+  fi
+  NAMESPACE=\${POD_NAMESPACE:-}
+  [ -n "$NAMESPACE" ] || die "POD_NAMESPACE is not set (expose metadata.namespace through the downward API)"
+  SELF_HOST=$(pod_fqdn "$ORDINAL")
+  SELF_IP=\${POD_IP:-}
+  if [ -z "$SELF_IP" ]; then
+    # shellcheck disable=SC2046 # the first word of the address list
+    set -- $(hostname -i 2>/dev/null)
+    SELF_IP=\${1:-}
+  fi
+  [ -n "$SELF_IP" ] || die "cannot tell the pod address: POD_IP is not set and hostname -i gave nothing"
+}
+`;
+
+const SH_START = `
+# conf_quote VALUE: VALUE as one double-quoted redis.conf argument.
+conf_quote() {
+  _q_rest=$1
+  _q_out=
+  while [ -n "$_q_rest" ]; do
+    _q_tail=\${_q_rest#?}
+    _q_char=\${_q_rest%"$_q_tail"}
+    _q_rest=$_q_tail
+    case $_q_char in
+      \\\\ | \\") _q_out="$_q_out\\\\$_q_char" ;;
+      *) _q_out="$_q_out$_q_char" ;;
+    esac
+  done
+  printf '"%s"' "$_q_out"
+}
+
+identity
+
+if [ -n "\${REDIS_PASSWORD:-}" ]; then
+  case $REDIS_PASSWORD in
+    *"$NL"* | *"$CR"*)
+      die "REDIS_PASSWORD contains a line break (a Secret made from a file often ends with a newline)" ;;
+  esac
+elif [ "$AUTH_REQUIRED" = 1 ]; then
+  die "REDIS_PASSWORD is empty but the cluster requires a password (check the Secret and its key)"
+fi
+if [ -n "\${REDIS_BIND:-}" ]; then
+  case $REDIS_BIND in
+    *[!0-9A-Fa-f.:*\\ -]*) die "REDIS_BIND '$REDIS_BIND' is not a list of addresses" ;;
+  esac
+fi
+if [ ! -d "$DATA_DIR" ] || [ ! -w "$DATA_DIR" ]; then
+  die "data directory $DATA_DIR is missing or not writable by uid $(id -u)"
+fi
+
+# Per-pod settings go to a file only this user can read: the password never appears in the
+# ConfigMap or on a command line.
+RUNTIME_CONF=$RUN_DIR/redis-runtime.conf
+(
+  umask 077
+  {
+    printf 'dir %s\\n' "$(conf_quote "$DATA_DIR")"
+    if [ -n "\${REDIS_BIND:-}" ]; then
+      printf 'bind %s\\n' "$REDIS_BIND"
+    fi
+    printf 'cluster-announce-ip %s\\n' "$(conf_quote "$SELF_IP")"
+    printf 'cluster-announce-hostname %s\\n' "$(conf_quote "$SELF_HOST")"
+    printf 'replica-announce-ip %s\\n' "$(conf_quote "$SELF_IP")"
+    if [ -n "\${REDIS_PASSWORD:-}" ]; then
+      _pw=$(conf_quote "$REDIS_PASSWORD")
+      printf 'requirepass %s\\nmasterauth %s\\n' "$_pw" "$_pw"
+    fi
+  } >"$RUNTIME_CONF.tmp" && mv -f "$RUNTIME_CONF.tmp" "$RUNTIME_CONF"
+) || die "cannot write $RUNTIME_CONF"
+
+if [ -f "$DATA_DIR/nodes.conf" ]; then
+  log "$SELF_HOST ($SELF_IP): nodes.conf found, rejoining the cluster"
+else
+  log "$SELF_HOST ($SELF_IP): no nodes.conf, starting as a new node"
+fi
+
+# Cluster formation and rejoin run beside the server and exit when done; exec makes
+# redis-server the process that receives the pod's signals.
+REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/cluster-init.sh" &
+exec redis-server "$CONFIG_DIR/redis.conf" --include "$RUNTIME_CONF"
+`;
+
+const SH_CLUSTER_INIT = `
+# redis-cli --cluster colours its output for xterm-like terminals only.
+TERM=dumb
+export TERM
+
+now() {
+  date +%s
+}
+
+pod_name() {
+  printf '%s-%s' "$STS_NAME" "$1"
+}
+
+# ordinal_of_host NAME: the ordinal when NAME is the stable DNS name of one of our pods.
+ordinal_of_host() {
+  _o_pod=\${1%%.*}
+  _o_ord=\${_o_pod##*-}
+  is_uint "$_o_ord" || return 1
+  [ "$1" = "$(pod_fqdn "$_o_ord")" ] || return 1
+  printf '%s' "$_o_ord"
+}
+
+# resolve NAME: the current address of a DNS name (REDIS_RESOLVER replaces getent outside a pod).
+resolve() {
+  if [ -n "\${REDIS_RESOLVER:-}" ]; then
+    _r_out=$("$REDIS_RESOLVER" "$1" 2>/dev/null) || return 1
+  else
+    _r_out=$(getent hosts "$1" 2>/dev/null) || return 1
+  fi
+  # shellcheck disable=SC2086 # split "address name..." into words
+  set -- $_r_out
+  [ $# -gt 0 ] || return 1
+  printf '%s' "$1"
+}
+
+# Ordinals N*(1+replicas) start shard N and are its intended master; the next ones its replicas.
+is_master_ordinal() {
+  [ $(($1 % (REPLICAS + 1))) -eq 0 ]
+}
+
+# nodes_table HOST: CLUSTER NODES as seen by HOST, one node a line:
+#   id address ordinal flags master-id link slot-count open
+# address and master-id are "-" when unknown, ordinal "-" for nodes that are not our pods,
+# open is 1 while the node has slots in migrating or importing state.
+nodes_table() {
+  _t_raw=$(cli "$1" CLUSTER NODES)
+  case $_t_raw in
+    *myself*) ;;
+    *) return 1 ;;
+  esac
+  printf '%s\\n' "$_t_raw" | while read -r _t_id _t_addr _t_flags _t_master _t_ping _t_pong _t_epoch _t_link _t_slots; do
+    [ -n "$_t_id" ] || continue
+    _t_hostport=\${_t_addr%%@*}
+    _t_ip=\${_t_hostport%:*}
+    case $_t_addr in
+      *,*) _t_host=\${_t_addr#*,} ; _t_host=\${_t_host%%,*} ;;
+      *) _t_host= ;;
+    esac
+    _t_ord=$(ordinal_of_host "$_t_host") || _t_ord=-
+    _t_count=0
+    _t_open=0
+    for _t_range in $_t_slots; do
+      case $_t_range in
+        \\[*) _t_open=1 ;;
+        *-*) _t_count=$((_t_count + \${_t_range#*-} - \${_t_range%-*} + 1)) ;;
+        *) _t_count=$((_t_count + 1)) ;;
+      esac
+    done
+    printf '%s %s %s %s %s %s %s %s\\n' "$_t_id" "\${_t_ip:--}" "$_t_ord" "$_t_flags" "$_t_master" "$_t_link" "$_t_count" "$_t_open"
+  done
+}
+
+# self_entry TABLE: this node's line of TABLE.
+self_entry() {
+  while read -r _s_id _s_ip _s_ord _s_flags _s_rest; do
+    case $_s_flags in
+      *myself*)
+        printf '%s %s %s %s %s\\n' "$_s_id" "$_s_ip" "$_s_ord" "$_s_flags" "$_s_rest"
+        return 0 ;;
+    esac
+  done <<END
+$1
+END
+  return 1
+}
+
+# any_open TABLE: some node has slots in migrating or importing state.
+any_open() {
+  while read -r _a_id _a_ip _a_ord _a_flags _a_master _a_link _a_count _a_open; do
+    [ "$_a_open" = 1 ] && return 0
+  done <<END
+$1
+END
+  return 1
+}
+
+# healthy FLAGS: neither failing, nor in handshake, nor without address.
+healthy() {
+  case $1 in
+    *fail* | *handshake* | *noaddr*) return 1 ;;
+  esac
+  return 0
+}
+
+# shard_master SHARD TABLE: id of the current master of SHARD among healthy members other than this
+# pod: a master that owns slots, the master a member replicates, or the shard's intended master.
+shard_master() {
+  _m_first=$(($1 * (REPLICAS + 1)))
+  _m_last=$((_m_first + REPLICAS))
+  while read -r _m_id _m_ip _m_ord _m_flags _m_master _m_link _m_count _m_open; do
+    [ "$_m_ord" != - ] || continue
+    [ "$_m_ord" -ne "$ORDINAL" ] || continue
+    [ "$_m_ord" -ge "$_m_first" ] || continue
+    [ "$_m_ord" -le "$_m_last" ] || continue
+    healthy "$_m_flags" || continue
+    case $_m_flags in
+      *master*)
+        if [ "$_m_count" -gt 0 ] || [ "$_m_ord" -eq "$_m_first" ]; then
+          printf '%s' "$_m_id"
+          return 0
+        fi ;;
+      *slave*)
+        if [ "$_m_master" != - ]; then
+          printf '%s' "$_m_master"
+          return 0
+        fi ;;
+    esac
+  done <<END
+$2
+END
+  return 1
+}
+
+# shard_has_member SHARD TABLE
+shard_has_member() {
+  _h_first=$(($1 * (REPLICAS + 1)))
+  _h_last=$((_h_first + REPLICAS))
+  while read -r _h_id _h_ip _h_ord _h_flags _h_rest; do
+    [ "$_h_ord" != - ] || continue
+    healthy "$_h_flags" || continue
+    if [ "$_h_ord" -ge "$_h_first" ] && [ "$_h_ord" -le "$_h_last" ]; then
+      return 0
+    fi
+  done <<END
+$2
+END
+  return 1
+}
+
+# has_other_entry ORDINAL ID TABLE: a healthy entry other than ID carries ORDINAL's name.
+has_other_entry() {
+  while read -r _x_id _x_ip _x_ord _x_flags _x_rest; do
+    [ "$_x_ord" = "$1" ] || continue
+    [ "$_x_id" != "$2" ] || continue
+    healthy "$_x_flags" && return 0
+  done <<END
+$3
+END
+  return 1
+}
+
+# A member meets every known peer again at the address its stable DNS name has now, so the cluster
+# re-forms even when every pod came back with a new IP. Returns 0 once every resolvable peer is
+# known at its current address.
+rejoin_peers() {
+  _j_table=$1
+  _j_pending=0
+  while read -r _j_id _j_ip _j_ord _j_flags _j_rest; do
+    [ "$_j_ord" != - ] || continue
+    case $_j_flags in
+      *myself* | *handshake*) continue ;;
+    esac
+    # An old identity of a pod that came back with empty data: another entry owns the name now.
+    if ! healthy "$_j_flags" && has_other_entry "$_j_ord" "$_j_id" "$_j_table"; then
+      continue
+    fi
+    _j_want=$(resolve "$(pod_fqdn "$_j_ord")") || continue
+    if [ "$_j_want" != "$_j_ip" ]; then
+      _j_pending=1
+      log "meeting $(pod_name "$_j_ord") at $_j_want (known at $_j_ip)"
+      cli "$LOCAL_HOST" CLUSTER MEET "$_j_want" "$PORT" "$BUS_PORT" >/dev/null
+    fi
+  done <<END
+$_j_table
+END
+  [ "$_j_pending" -eq 0 ]
+}
+
+# forget_old_selves TABLE ID: failed, slot-less entries that carry this pod's name under another id
+# are this pod before it lost its data; every node forgets them.
+forget_old_selves() {
+  while read -r _g_id _g_ip _g_ord _g_flags _g_master _g_link _g_count _g_open; do
+    [ "$_g_ord" = "$ORDINAL" ] || continue
+    [ "$_g_id" != "$2" ] || continue
+    [ "$_g_count" -eq 0 ] || continue
+    case $_g_flags in
+      *fail*) ;;
+      *) continue ;;
+    esac
+    log "forgetting $_g_id, an earlier identity of this pod"
+    timeout 60 redis-cli --cluster call "$SELF_IP:$PORT" CLUSTER FORGET "$_g_id" </dev/null >&2
+  done <<END
+$1
+END
+}
+
+# The highest-ordinal empty intended master spreads the slots once every shard has a member. Empty
+# masters that the layout wants as replicas get weight 0, so they never receive slots.
+rebalance() {
+  _b_table=$1
+  _b_missing=
+  _b_shard=0
+  while [ "$_b_shard" -lt "$SHARDS" ]; do
+    shard_has_member "$_b_shard" "$_b_table" || _b_missing="$_b_missing $_b_shard"
+    _b_shard=$((_b_shard + 1))
+  done
+  _b_highest=-1
+  _b_weights=
+  while read -r _b_id _b_ip _b_ord _b_flags _b_master _b_link _b_count _b_open; do
+    healthy "$_b_flags" || continue
+    case $_b_flags in
+      *master*) ;;
+      *) continue ;;
+    esac
+    [ "$_b_count" -eq 0 ] || continue
+    if [ "$_b_ord" != - ] && is_master_ordinal "$_b_ord"; then
+      if [ "$_b_ord" -gt "$_b_highest" ]; then _b_highest=$_b_ord; fi
+    else
+      _b_weights="$_b_weights $_b_id=0"
+    fi
+  done <<END
+$_b_table
+END
+  # Past half the join timeout any empty master acts, in case the chosen one is gone.
+  _b_patient=$(($(now) < START + JOIN_TIMEOUT / 2))
+  if [ -n "$_b_missing" ] && [ "$_b_patient" -eq 1 ]; then
+    log "waiting for shard(s)$_b_missing to join before moving slots"
+    return 1
+  fi
+  if [ "$_b_highest" -ne "$ORDINAL" ] && [ "$_b_patient" -eq 1 ]; then
+    log "waiting for $(pod_name "$_b_highest") to move slots to the new masters"
+    return 1
+  fi
+  _b_check=$(timeout 120 redis-cli --cluster check "$SELF_IP:$PORT" </dev/null 2>&1)
+  case $_b_check in
+    *"[OK] All 16384 slots covered"*) ;;
+    *)
+      log "cluster check does not pass yet; not moving slots"
+      return 1 ;;
+  esac
+  log "moving slots to the empty masters"
+  # shellcheck disable=SC2086 # weights are words "id=0"
+  timeout "$JOIN_TIMEOUT" redis-cli --cluster rebalance "$SELF_IP:$PORT" --cluster-use-empty-masters \\
+    \${_b_weights:+--cluster-weight $_b_weights} </dev/null >&2
+  return 1
+}
+
+# A member settles its role; returns 0 when nothing is left to do.
+settle() {
+  _e_table=$1
+  _e_self=$(self_entry "$_e_table") || return 1
+  read -r _e_id _e_ip _e_ord _e_flags _e_master _e_link _e_count _e_open <<END
+$_e_self
+END
+  if [ "$_e_open" -eq 1 ]; then
+    # An interrupted slot move leaves slots open; fix completes it.
+    log "slots left open by an interrupted move: running cluster fix"
+    timeout "$JOIN_TIMEOUT" redis-cli --cluster fix "$SELF_IP:$PORT" --cluster-yes </dev/null >&2
+    return 1
+  fi
+  forget_old_selves "$_e_table" "$_e_id"
+  case $_e_flags in
+    *master*)
+      if [ "$_e_count" -eq 0 ]; then
+        if _e_target=$(shard_master "$SHARD" "$_e_table"); then
+          log "empty master: replicating $_e_target, the master of shard $SHARD"
+          cli "$LOCAL_HOST" CLUSTER REPLICATE "$_e_target" >&2
+        elif is_master_ordinal "$ORDINAL"; then
+          rebalance "$_e_table"
+        else
+          log "empty master: waiting for the master of shard $SHARD"
+        fi
+        return 1
+      fi ;;
+  esac
+  _e_state=$(field cluster_state "$(cli "$LOCAL_HOST" CLUSTER INFO)")
+  if [ "$_e_state" != ok ]; then
+    log "cluster_state is '\${_e_state:-unknown}'; waiting"
+    return 1
+  fi
+  return 0
+}
+
+# find_cluster: asks every expected peer. Sets SEED to a peer of a formed, healthy cluster,
+# PEER_CLUSTER=1 when any peer belongs to a cluster at all, PEERS_UP to the peers that answer.
+find_cluster() {
+  SEED=
+  PEER_CLUSTER=0
+  PEERS_UP=0
+  _f_ord=0
+  while [ "$_f_ord" -lt "$NODE_COUNT" ]; do
+    if [ "$_f_ord" -ne "$ORDINAL" ] && _f_ip=$(resolve "$(pod_fqdn "$_f_ord")"); then
+      _f_info=$(cli "$_f_ip" CLUSTER INFO)
+      _f_known=$(field cluster_known_nodes "$_f_info")
+      _f_slots=$(field cluster_slots_assigned "$_f_info")
+      if [ -n "$_f_known" ]; then
+        PEERS_UP=$((PEERS_UP + 1))
+        if [ "$_f_known" -gt 1 ] || [ "\${_f_slots:-0}" -gt 0 ]; then
+          PEER_CLUSTER=1
+          if [ -z "$SEED" ] && [ "$_f_known" -gt 1 ] && [ "$(field cluster_state "$_f_info")" = ok ]; then
+            SEED=$_f_ip
+          fi
+        fi
+      fi
+    fi
+    _f_ord=$((_f_ord + 1))
+  done
+}
+
+# The creator forms the cluster from the intended masters once each of them answers as an empty
+# node; replicas then join on their own, so shard N's replicas are always ordinals N*(1+r)+1..+r.
+create_cluster() {
+  _c_addrs=
+  _c_shard=0
+  while [ "$_c_shard" -lt "$SHARDS" ]; do
+    _c_ord=$((_c_shard * (REPLICAS + 1)))
+    if [ "$_c_ord" -eq "$ORDINAL" ]; then
+      _c_ip=$SELF_IP
+    elif ! _c_ip=$(resolve "$(pod_fqdn "$_c_ord")"); then
+      log "waiting for $(pod_name "$_c_ord") to have an address"
+      return 1
+    fi
+    _c_info=$(cli "$_c_ip" CLUSTER INFO)
+    if [ "$(field cluster_known_nodes "$_c_info")" != 1 ] || [ "$(field cluster_slots_assigned "$_c_info")" != 0 ]; then
+      log "waiting for $(pod_name "$_c_ord") ($_c_ip) to answer as an empty node"
+      return 1
+    fi
+    _c_addrs="$_c_addrs $_c_ip:$PORT"
+    _c_shard=$((_c_shard + 1))
+  done
+  log "creating the cluster from the masters$_c_addrs"
+  # shellcheck disable=SC2086 # one word per address
+  timeout 300 redis-cli --cluster create $_c_addrs --cluster-replicas 0 --cluster-yes </dev/null >&2
+}
+
+# A new node joins the formed cluster that SEED belongs to: as a replica of its shard's master when
+# the shard has one, else (intended masters only) as an empty master that a rebalance then fills.
+join_cluster() {
+  _n_table=$(nodes_table "$1") || return 1
+  if any_open "$_n_table"; then
+    log "slots are being moved; waiting to join"
+    return 1
+  fi
+  if _n_master=$(shard_master "$SHARD" "$_n_table"); then
+    log "joining through $1 as a replica of $_n_master (shard $SHARD)"
+    timeout 300 redis-cli --cluster add-node "$SELF_IP:$PORT" "$1:$PORT" \\
+      --cluster-slave --cluster-master-id "$_n_master" </dev/null >&2
+  elif is_master_ordinal "$ORDINAL"; then
+    log "joining through $1 as the master of shard $SHARD"
+    timeout 300 redis-cli --cluster add-node "$SELF_IP:$PORT" "$1:$PORT" </dev/null >&2
+  else
+    log "waiting for the master of shard $SHARD to join"
+  fi
+}
+
+# One pass; returns 0 when this node is a settled member of a healthy cluster.
+step() {
+  _p_table=$(nodes_table "$LOCAL_HOST") || return 1
+  _p_self=$(self_entry "$_p_table") || return 1
+  read -r _p_id _p_ip _p_ord _p_flags _p_master _p_link _p_count _p_open <<END
+$_p_self
+END
+  if [ "$(printf '%s\\n' "$_p_table" | wc -l)" -gt 1 ]; then
+    MEMBER=1
+    rejoin_peers "$_p_table" || return 1
+    settle "$_p_table"
+    return
+  fi
+  if [ "$_p_count" -gt 0 ]; then
+    log "owns slots but knows no peer yet (cluster creation in progress); waiting"
+    return 1
+  fi
+  find_cluster
+  if [ -n "$SEED" ]; then
+    join_cluster "$SEED"
+  elif [ "$PEER_CLUSTER" -eq 1 ]; then
+    log "peers belong to a cluster that is not healthy; waiting to join it"
+  elif [ "$ORDINAL" -eq 0 ]; then
+    create_cluster
+  else
+    log "waiting for the cluster to be created ($PEERS_UP peers answer)"
+  fi
+  return 1
+}
+
+identity
+SHARD=$((ORDINAL / (REPLICAS + 1)))
+START=$(now)
+MEMBER=0
+while :; do
+  _w_reply=$(cli "$LOCAL_HOST" PING)
+  case $_w_reply in
+    PONG) break ;;
+    # Loading a big dataset may take long; the join timeout starts once it is done.
+    LOADING*) START=$(now) ;;
+  esac
+  if [ "$(now)" -ge $((START + JOIN_TIMEOUT)) ]; then
+    log "redis-server did not answer PING within \${JOIN_TIMEOUT}s (last reply: $_w_reply)"
+    exit 1
+  fi
+  sleep 1
+done
+START=$(now)
+while :; do
+  if step; then
+    log "$SELF_HOST is a member of a healthy cluster; done"
+    exit 0
+  fi
+  if [ "$(now)" -ge $((START + JOIN_TIMEOUT)) ]; then
+    if [ "$MEMBER" -eq 1 ]; then
+      log "gave up after \${JOIN_TIMEOUT}s; the cluster's own gossip carries on"
+      exit 1
+    fi
+    # A node that never joined serves nothing: restarting the container retries from scratch.
+    log "not part of a cluster after \${JOIN_TIMEOUT}s; stopping redis-server so the container restarts"
+    if is_uint "\${REDIS_SERVER_PID:-}" && [ "$REDIS_SERVER_PID" -gt 1 ]; then
+      kill -TERM "$REDIS_SERVER_PID" 2>/dev/null
+    fi
+    exit 1
+  fi
+  sleep "$STEP_INTERVAL"
+done
+`;
+
+const SH_LIVENESS = `
+# Loading a big dataset, or a master that is down, still means this process is healthy.
+reply=$(cli "$LOCAL_HOST" PING)
+case $reply in
+  PONG | LOADING* | MASTERDOWN* | "(error) LOADING"* | "(error) MASTERDOWN"*) exit 0 ;;
+esac
+printf 'PING answered: %s\\n' "$reply"
+exit 1
+`;
+
+const SH_READINESS = `
+# Ready only when the node answers (not LOADING) and sees the cluster healthy.
+reply=$(printf 'PING\\nCLUSTER INFO\\n' | timeout "$CMD_TIMEOUT" redis-cli -h "$LOCAL_HOST" -p "$PORT" 2>&1 | tr -d '\\r')
+first=\${reply%%"$NL"*}
+if [ "$first" != PONG ]; then
+  printf 'PING answered: %s\\n' "$first"
+  exit 1
+fi
+state=$(field cluster_state "$reply")
+if [ "$state" != ok ]; then
+  printf 'cluster_state is %s\\n' "\${state:-unknown}"
+  exit 1
+fi
+exit 0
+`;

@@ -1,0 +1,49 @@
+import { execFileSync } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import * as YAML from 'yaml';
+import { findObject, validateManifest } from './support/validate';
+
+const root = path.join(__dirname, '..');
+const compiled = path.join(root, 'lib-example', 'main.js');
+
+function synthExample(): { [file: string]: string } {
+  if (!fs.existsSync(compiled)) throw new Error(`${compiled} is missing: run "npm run build" first`);
+  const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'example-'));
+  try {
+    execFileSync(process.execPath, [compiled], { cwd: root, env: { ...process.env, CDK8S_OUTDIR: outdir } });
+    return Object.fromEntries(fs.readdirSync(outdir).sort().map((f) => [f, fs.readFileSync(path.join(outdir, f), 'utf-8')]));
+  } finally {
+    fs.rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+describe('the example app', () => {
+  const files = synthExample();
+  const manifests = Object.values(files).flatMap((text) => YAML.parseAllDocuments(text).map((d) => d.toJSON()));
+
+  test('uses every construct of the library and every object passes the Kubernetes schema', () => {
+    expect(Object.keys(files)).toEqual(['cache.k8s.yaml', 'robustmq.k8s.yaml', 'single-writer.k8s.yaml']);
+    for (const m of manifests) validateManifest(m, ['ServiceMonitor']);
+    const statefulSets = manifests.filter((m) => m.kind === 'StatefulSet').map((m) => m.metadata.name).sort();
+    expect(statefulSets).toEqual(['placement-center', 'redis', 'rwop-app']);
+    expect(findObject(manifests, 'StatefulSet', 'rwop-app').spec.volumeClaimTemplates[0].spec.accessModes).toEqual(['ReadWriteOncePod']);
+    expect(findObject(manifests, 'Deployment', 'rwop-app-failover')).toBeDefined();
+    expect(findObject(manifests, 'ServiceMonitor', 'redis').apiVersion).toBe('monitoring.coreos.com/v1');
+  });
+
+  test('cluster-scoped objects carry no namespace, namespaced ones carry their chart namespace', () => {
+    const clusterScoped = ['StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding'];
+    for (const m of manifests) {
+      if (clusterScoped.includes(m.kind)) expect([m.kind, m.metadata.namespace]).toEqual([m.kind, undefined]);
+      else expect([m.kind, m.metadata.namespace]).toEqual([m.kind, expect.stringMatching(/^(apps|cache|robustmq)$/)]);
+    }
+  });
+
+  test('dist/ holds exactly what the example synthesizes', () => {
+    const dist = path.join(root, 'dist');
+    const committed = Object.fromEntries(fs.readdirSync(dist).sort().map((f) => [f, fs.readFileSync(path.join(dist, f), 'utf-8')]));
+    expect(committed).toEqual(files);
+  });
+});

@@ -1,0 +1,738 @@
+import { ChildProcess, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { FakeApiServer, KubeObject } from './support/fake-apiserver';
+
+/* eslint-disable @typescript-eslint/no-explicit-any, @typescript-eslint/no-require-imports */
+const ctrl = require('../assets/failover-controller.js');
+
+const SCRIPT = path.resolve(__dirname, '../assets/failover-controller.js');
+const OOS = 'node.kubernetes.io/out-of-service';
+
+const BASE_ENV = {
+  NAMESPACE: 'db',
+  POD_SELECTOR: 'app.kubernetes.io/name=pg,app.kubernetes.io/instance=main',
+  LEASE_NAME: 'pg-failover',
+  KUBE_API_SERVER: 'http://127.0.0.1:6443',
+};
+
+function configError(env: Record<string, string>): string[] {
+  try {
+    ctrl.parseConfig(env, { hostname: 'host', pid: 1 });
+  } catch (err: any) {
+    expect(err).toBeInstanceOf(ctrl.ConfigError);
+    return err.errors;
+  }
+  throw new Error('expected a configuration error');
+}
+
+function node(ready: string, lastTransitionTime: string | undefined, taints?: KubeObject[]): KubeObject {
+  return {
+    metadata: { name: 'n1' },
+    spec: taints ? { taints } : {},
+    status: { conditions: [{ type: 'Ready', status: ready, lastTransitionTime }] },
+  };
+}
+
+function captureLogger(level = 'debug'): { log: any; entries: KubeObject[] } {
+  const entries: KubeObject[] = [];
+  const log = ctrl.createLogger({ level, write: (line: string) => entries.push(JSON.parse(line)) });
+  return { log, entries };
+}
+
+async function waitFor<T>(what: string, probe: () => T | undefined | false | null, timeoutMs = 4000): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+const T0 = Date.UTC(2026, 0, 2, 3, 4, 5, 0);
+
+describe('parseConfig', () => {
+  test('applies the documented defaults', () => {
+    const cfg = ctrl.parseConfig(BASE_ENV, { hostname: 'host-a', pid: 42 });
+    expect(cfg).toMatchObject({
+      namespace: 'db',
+      podSelector: 'app.kubernetes.io/name=pg,app.kubernetes.io/instance=main',
+      notReadyThresholdSeconds: 30,
+      actionList: ['taint-out-of-service', 'force-delete-pod'],
+      actions: { taint: true, forceDelete: true },
+      checkIntervalSeconds: 2,
+      leaseName: 'pg-failover',
+      leaseDurationSeconds: 15,
+      renewDeadlineSeconds: 10,
+      retryPeriodSeconds: 2,
+      requestTimeoutSeconds: 5,
+      identity: 'host-a_42',
+      dryRun: false,
+      api: { server: 'http://127.0.0.1:6443', inCluster: false },
+    });
+  });
+
+  test('identity comes from IDENTITY, then POD_NAME', () => {
+    expect(ctrl.parseConfig({ ...BASE_ENV, POD_NAME: 'ctrl-0' }).identity).toBe('ctrl-0');
+    expect(ctrl.parseConfig({ ...BASE_ENV, POD_NAME: 'ctrl-0', IDENTITY: 'explicit' }).identity).toBe('explicit');
+  });
+
+  test('reports every missing required variable', () => {
+    expect(configError({ KUBE_API_SERVER: 'http://127.0.0.1:1' })).toEqual([
+      'NAMESPACE is required',
+      'POD_SELECTOR is required',
+      'LEASE_NAME is required',
+    ]);
+  });
+
+  test('rejects malformed numbers', () => {
+    expect(configError({ ...BASE_ENV, NOT_READY_THRESHOLD_SECONDS: 'abc' })).toEqual([
+      'NOT_READY_THRESHOLD_SECONDS must be a number of seconds greater than 0 (got "abc")',
+    ]);
+    expect(configError({ ...BASE_ENV, CHECK_INTERVAL_SECONDS: '0' })).toEqual([
+      'CHECK_INTERVAL_SECONDS must be a number of seconds greater than 0 (got "0")',
+    ]);
+    expect(configError({ ...BASE_ENV, NOT_READY_THRESHOLD_SECONDS: '-5' })).toEqual([
+      'NOT_READY_THRESHOLD_SECONDS must be a number of seconds greater than 0 (got "-5")',
+    ]);
+    expect(configError({ ...BASE_ENV, LEASE_DURATION_SECONDS: '15.5' })).toEqual([
+      'LEASE_DURATION_SECONDS must be an integer of seconds greater than 0 (got "15.5")',
+    ]);
+    expect(ctrl.parseConfig({ ...BASE_ENV, NOT_READY_THRESHOLD_SECONDS: '0.5' }).notReadyThresholdSeconds).toBe(0.5);
+  });
+
+  test('enforces renewDeadline < leaseDuration and retryPeriod < renewDeadline', () => {
+    expect(configError({ ...BASE_ENV, LEASE_DURATION_SECONDS: '10' })).toEqual([
+      'RENEW_DEADLINE_SECONDS (10) must be less than LEASE_DURATION_SECONDS (10)',
+    ]);
+    expect(configError({ ...BASE_ENV, RETRY_PERIOD_SECONDS: '10' })).toEqual([
+      'RETRY_PERIOD_SECONDS (10) must be less than RENEW_DEADLINE_SECONDS (10)',
+    ]);
+    const ok = ctrl.parseConfig({ ...BASE_ENV, LEASE_DURATION_SECONDS: '3', RENEW_DEADLINE_SECONDS: '2', RETRY_PERIOD_SECONDS: '0.5' });
+    expect([ok.leaseDurationSeconds, ok.renewDeadlineSeconds, ok.retryPeriodSeconds]).toEqual([3, 2, 0.5]);
+  });
+
+  test('parses ACTIONS and always taints before deleting', () => {
+    const reversed = ctrl.parseConfig({ ...BASE_ENV, ACTIONS: ' force-delete-pod , taint-out-of-service ' });
+    expect(reversed.actionList).toEqual(['taint-out-of-service', 'force-delete-pod']);
+    const deleteOnly = ctrl.parseConfig({ ...BASE_ENV, ACTIONS: 'force-delete-pod' });
+    expect(deleteOnly.actions).toEqual({ taint: false, forceDelete: true });
+    expect(configError({ ...BASE_ENV, ACTIONS: 'taint-out-of-service,reboot' })).toEqual([
+      'ACTIONS has an unknown action "reboot" (valid: taint-out-of-service, force-delete-pod)',
+    ]);
+    expect(configError({ ...BASE_ENV, ACTIONS: ',' })).toEqual([
+      'ACTIONS must list at least one of taint-out-of-service, force-delete-pod',
+    ]);
+  });
+
+  test('parses DRY_RUN', () => {
+    expect(ctrl.parseConfig({ ...BASE_ENV, DRY_RUN: 'TRUE' }).dryRun).toBe(true);
+    expect(ctrl.parseConfig({ ...BASE_ENV, DRY_RUN: '0' }).dryRun).toBe(false);
+    expect(configError({ ...BASE_ENV, DRY_RUN: 'maybe' })).toEqual(['DRY_RUN must be true or false (got "maybe")']);
+  });
+
+  test('validates names and the pod selector', () => {
+    expect(configError({ ...BASE_ENV, NAMESPACE: 'Prod_DB' })).toEqual(['NAMESPACE must be a valid namespace name (got "Prod_DB")']);
+    expect(configError({ ...BASE_ENV, LEASE_NAME: 'bad name' })).toEqual(['LEASE_NAME must be a valid object name (got "bad name")']);
+    expect(configError({ ...BASE_ENV, POD_SELECTOR: '!app' })).toEqual([
+      'POD_SELECTOR needs at least one key=value or "key in (...)" requirement so that it cannot match unrelated pods',
+    ]);
+    expect(configError({ ...BASE_ENV, POD_SELECTOR: 'a=b,,c=d' })).toEqual(['POD_SELECTOR contains an empty requirement']);
+    expect(configError({ ...BASE_ENV, POD_SELECTOR: 'app=bad value' })).toEqual(['POD_SELECTOR cannot parse requirement "app=bad value"']);
+    expect(ctrl.validateLabelSelector('app in (pg, pg-main),tier!=cache,!canary')).toEqual([]);
+  });
+
+  test('in-cluster API access uses the service account files', () => {
+    const env = { NAMESPACE: 'db', POD_SELECTOR: 'app=pg', LEASE_NAME: 'l', KUBERNETES_SERVICE_HOST: '10.96.0.1', KUBERNETES_SERVICE_PORT: '443' };
+    expect(ctrl.parseConfig(env).api).toEqual({
+      server: 'https://10.96.0.1:443',
+      inCluster: true,
+      caFile: '/var/run/secrets/kubernetes.io/serviceaccount/ca.crt',
+      tokenFile: '/var/run/secrets/kubernetes.io/serviceaccount/token',
+      clientCertFile: undefined,
+      clientKeyFile: undefined,
+    });
+    expect(ctrl.parseConfig({ ...env, KUBERNETES_SERVICE_HOST: 'fd00::1' }).api.server).toBe('https://[fd00::1]:443');
+    expect(configError({ NAMESPACE: 'db', POD_SELECTOR: 'app=pg', LEASE_NAME: 'l' })).toEqual([
+      'KUBERNETES_SERVICE_HOST and KUBERNETES_SERVICE_PORT are not set (not running in a cluster): set KUBE_API_SERVER to run outside one',
+    ]);
+  });
+
+  test('out-of-cluster API access needs TLS and credentials', () => {
+    expect(configError({ ...BASE_ENV, KUBE_API_SERVER: 'http://10.0.0.5:6443' })).toEqual([
+      'KUBE_API_SERVER must be an https URL, or http on a loopback address (got "http://10.0.0.5:6443")',
+    ]);
+    expect(configError({ ...BASE_ENV, KUBE_API_SERVER: 'https://api.example:6443' })).toEqual([
+      'KUBE_API_SERVER needs credentials: KUBE_TOKEN_FILE, or KUBE_CLIENT_CERT_FILE and KUBE_CLIENT_KEY_FILE',
+    ]);
+    expect(configError({ ...BASE_ENV, KUBE_API_SERVER: 'https://api.example:6443', KUBE_CLIENT_CERT_FILE: '/c.crt' })).toEqual([
+      'KUBE_CLIENT_CERT_FILE and KUBE_CLIENT_KEY_FILE must be set together',
+      'KUBE_API_SERVER needs credentials: KUBE_TOKEN_FILE, or KUBE_CLIENT_CERT_FILE and KUBE_CLIENT_KEY_FILE',
+    ]);
+    const tls = ctrl.parseConfig({
+      ...BASE_ENV,
+      KUBE_API_SERVER: 'https://api.example:6443/',
+      KUBE_CA_FILE: '/ca.crt',
+      KUBE_CLIENT_CERT_FILE: '/c.crt',
+      KUBE_CLIENT_KEY_FILE: '/c.key',
+    });
+    expect(tls.api).toEqual({
+      server: 'https://api.example:6443',
+      inCluster: false,
+      caFile: '/ca.crt',
+      tokenFile: undefined,
+      clientCertFile: '/c.crt',
+      clientKeyFile: '/c.key',
+    });
+  });
+});
+
+describe('time formatting', () => {
+  test('formats MicroTime with six fractional digits', () => {
+    expect(ctrl.formatMicroTime(new Date(T0))).toBe('2026-01-02T03:04:05.000000Z');
+    expect(ctrl.formatMicroTime(T0 + 123)).toBe('2026-01-02T03:04:05.123000Z');
+    expect(ctrl.formatTime(T0 + 999)).toBe('2026-01-02T03:04:05Z');
+  });
+
+  test('parses RFC 3339 timestamps of any precision', () => {
+    expect(ctrl.parseTime('2026-01-02T03:04:05Z')).toBe(T0);
+    expect(ctrl.parseTime('2026-01-02T03:04:05.123456Z')).toBe(T0 + 123);
+    expect(ctrl.parseTime('2026-01-02T04:04:05.5+01:00')).toBe(T0 + 500);
+    expect(ctrl.parseTime('yesterday')).toBeNull();
+    expect(ctrl.parseTime(undefined)).toBeNull();
+  });
+});
+
+describe('isNodeLost', () => {
+  const since = '2026-01-02T03:04:05Z';
+
+  test('a node NotReady or Unknown for at least the threshold is lost', () => {
+    expect(ctrl.isNodeLost(node('Unknown', since), T0 + 30_000, 30)).toBe(true);
+    expect(ctrl.isNodeLost(node('False', since), T0 + 30_000, 30)).toBe(true);
+    expect(ctrl.isNodeLost(node('Unknown', since), T0 + 29_999, 30)).toBe(false);
+    expect(ctrl.nodeLostStatus(node('Unknown', since), new Date(T0 + 45_500), 30)).toEqual({
+      lost: true,
+      reason: 'NotReady',
+      readyStatus: 'Unknown',
+      notReadyForSeconds: 45.5,
+    });
+  });
+
+  test('a Ready node is never lost, however old the transition', () => {
+    expect(ctrl.isNodeLost(node('True', since), T0 + 86_400_000, 30)).toBe(false);
+    expect(ctrl.nodeLostStatus(node('True', since), T0, 30).reason).toBe('Ready');
+  });
+
+  test('a missing Node object counts as lost', () => {
+    expect(ctrl.nodeLostStatus(null, T0, 30)).toEqual({ lost: true, reason: 'NodeNotFound', readyStatus: null, notReadyForSeconds: null });
+  });
+
+  test('an unmeasurable NotReady duration is not acted on', () => {
+    expect(ctrl.nodeLostStatus({ metadata: { name: 'n' }, status: { conditions: [] } }, T0, 30).reason).toBe('NoReadyCondition');
+    expect(ctrl.nodeLostStatus(node('Unknown', undefined), T0, 30).reason).toBe('UnknownTransitionTime');
+    expect(ctrl.isNodeLost(node('Unknown', 'garbage'), T0 + 3_600_000, 30)).toBe(false);
+    // A transition "in the future" (clock skew) is below any threshold.
+    expect(ctrl.nodeLostStatus(node('Unknown', since), T0 - 10_000, 30)).toMatchObject({ lost: false, notReadyForSeconds: -10 });
+  });
+});
+
+describe('addOutOfServiceTaint', () => {
+  const unreachable = [
+    { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: '2026-01-02T03:00:00Z' },
+    { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-01-02T03:00:05Z' },
+  ];
+
+  test('appends the taint and keeps the others', () => {
+    const input = JSON.parse(JSON.stringify(unreachable));
+    const { changed, taints } = ctrl.addOutOfServiceTaint(input, T0);
+    expect(changed).toBe(true);
+    expect(taints).toEqual([
+      ...unreachable,
+      { key: OOS, value: 'nodeshutdown', effect: 'NoExecute', timeAdded: '2026-01-02T03:04:05Z' },
+    ]);
+    expect(input).toEqual(unreachable);
+  });
+
+  test('adds the taint only once', () => {
+    const first = ctrl.addOutOfServiceTaint(undefined, T0);
+    expect(first.taints).toHaveLength(1);
+    const second = ctrl.addOutOfServiceTaint(first.taints, T0 + 60_000);
+    expect(second.changed).toBe(false);
+    expect(second.taints).toEqual(first.taints);
+  });
+
+  test('any taint with the out-of-service key counts as present', () => {
+    const existing = [{ key: OOS, value: 'manual', effect: 'NoSchedule' }];
+    expect(ctrl.addOutOfServiceTaint(existing, T0)).toEqual({ changed: false, taints: existing });
+  });
+});
+
+describe('decideLease', () => {
+  const opts = { leaseDurationSeconds: 15 };
+  const leaseOf = (spec: KubeObject, resourceVersion = '7'): KubeObject => ({
+    apiVersion: 'coordination.k8s.io/v1',
+    kind: 'Lease',
+    metadata: { name: 'pg-failover', namespace: 'db', resourceVersion },
+    spec,
+  });
+  const heldByOther = leaseOf({
+    holderIdentity: 'other',
+    leaseDurationSeconds: 15,
+    acquireTime: '2026-01-02T03:00:00.000000Z',
+    renewTime: '2026-01-02T03:04:05.000000Z',
+    leaseTransitions: 3,
+  });
+
+  test('creates a missing lease', () => {
+    expect(ctrl.decideLease(null, 'me', T0, null, opts)).toEqual({
+      action: 'create',
+      observed: null,
+      spec: {
+        holderIdentity: 'me',
+        leaseDurationSeconds: 15,
+        acquireTime: '2026-01-02T03:04:05.000000Z',
+        renewTime: '2026-01-02T03:04:05.000000Z',
+        leaseTransitions: 0,
+      },
+    });
+  });
+
+  test('takes over only once the lease has expired since it was observed', () => {
+    const first = ctrl.decideLease(heldByOther, 'me', T0, null, opts);
+    expect(first).toMatchObject({ action: 'wait', holder: 'other', expiresInMs: 15_000 });
+    const before = ctrl.decideLease(heldByOther, 'me', T0 + 14_999, first.observed, opts);
+    expect(before.action).toBe('wait');
+    const after = ctrl.decideLease(heldByOther, 'me', T0 + 15_000, before.observed, opts);
+    expect(after.action).toBe('update');
+    expect(after.transition).toBe(true);
+    expect(after.lease.metadata.resourceVersion).toBe('7');
+    expect(after.lease.spec).toEqual({
+      holderIdentity: 'me',
+      leaseDurationSeconds: 15,
+      acquireTime: '2026-01-02T03:04:20.000000Z',
+      renewTime: '2026-01-02T03:04:20.000000Z',
+      leaseTransitions: 4,
+    });
+  });
+
+  test('a renewal by the holder restarts the expiry clock', () => {
+    const first = ctrl.decideLease(heldByOther, 'me', T0, null, opts);
+    const renewed = leaseOf({ ...heldByOther.spec, renewTime: '2026-01-02T03:04:15.000000Z' }, '8');
+    const seen = ctrl.decideLease(renewed, 'me', T0 + 10_000, first.observed, opts);
+    expect(seen.action).toBe('wait');
+    expect(ctrl.decideLease(renewed, 'me', T0 + 24_999, seen.observed, opts).action).toBe('wait');
+    expect(ctrl.decideLease(renewed, 'me', T0 + 25_000, seen.observed, opts).action).toBe('update');
+  });
+
+  test('does not trust the remote renewTime (clock skew)', () => {
+    const ancient = leaseOf({ ...heldByOther.spec, renewTime: '2000-01-01T00:00:00.000000Z' });
+    expect(ctrl.decideLease(ancient, 'me', T0, null, opts).action).toBe('wait');
+  });
+
+  test('expiry uses the monotonic clock when given', () => {
+    const first = ctrl.decideLease(heldByOther, 'me', T0, null, { ...opts, monotonicNow: 1_000 });
+    // The wall clock jumped an hour ahead; the monotonic one moved 1 s.
+    expect(ctrl.decideLease(heldByOther, 'me', T0 + 3_600_000, first.observed, { ...opts, monotonicNow: 2_000 }).action).toBe('wait');
+    expect(ctrl.decideLease(heldByOther, 'me', T0, first.observed, { ...opts, monotonicNow: 16_000 }).action).toBe('update');
+  });
+
+  test('the holder renews keeping acquireTime and transitions', () => {
+    const mine = leaseOf({ ...heldByOther.spec, holderIdentity: 'me', preferredHolder: 'me' });
+    const d = ctrl.decideLease(mine, 'me', T0 + 2_000, null, opts);
+    expect(d.action).toBe('update');
+    expect(d.transition).toBe(false);
+    expect(d.lease.spec).toEqual({
+      holderIdentity: 'me',
+      leaseDurationSeconds: 15,
+      acquireTime: '2026-01-02T03:00:00.000000Z',
+      renewTime: '2026-01-02T03:04:07.000000Z',
+      leaseTransitions: 3,
+      preferredHolder: 'me',
+    });
+  });
+
+  test('a released lease is taken over at once', () => {
+    const released = ctrl.releasedLease(heldByOther, T0);
+    expect(released.spec).toEqual({
+      holderIdentity: '',
+      leaseDurationSeconds: 1,
+      acquireTime: '2026-01-02T03:04:05.000000Z',
+      renewTime: '2026-01-02T03:04:05.000000Z',
+      leaseTransitions: 3,
+    });
+    const d = ctrl.decideLease(released, 'me', T0, null, opts);
+    expect(d.action).toBe('update');
+    expect(d.lease.spec.leaseTransitions).toBe(4);
+  });
+});
+
+describe('LeaderElector and FailoverReconciler against a fake API server', () => {
+  let server: FakeApiServer;
+  let client: any;
+
+  beforeEach(async () => {
+    server = new FakeApiServer();
+    const url = await server.start();
+    client = ctrl.createApiClient({ server: url }, { timeoutMs: 1000 });
+  });
+
+  afterEach(async () => {
+    client.close();
+    await server.stop();
+  });
+
+  function elector(identity: string, log: any, overrides: KubeObject = {}): any {
+    return new ctrl.LeaderElector({
+      client,
+      namespace: 'db',
+      name: 'pg-failover',
+      identity,
+      leaseDurationSeconds: 2,
+      renewDeadlineSeconds: 0.4,
+      retryPeriodSeconds: 0.05,
+      requestTimeoutMs: 1000,
+      log,
+      ...overrides,
+    });
+  }
+
+  test('steps down when it cannot renew within the renew deadline', async () => {
+    const { log, entries } = captureLogger();
+    const e = elector('me', log);
+    e.start();
+    try {
+      await waitFor('leadership', () => e.isLeading());
+      expect(e.leadershipLeftMs()).toBeGreaterThan(0);
+      expect(e.leadershipLeftMs()).toBeLessThanOrEqual(400);
+      const leaseSpec = server.lease('db', 'pg-failover')!.spec;
+      expect(leaseSpec).toMatchObject({ holderIdentity: 'me', leaseDurationSeconds: 2, leaseTransitions: 0 });
+      server.failLeaseRequests = true;
+      const failedAt = Date.now();
+      await waitFor('step-down', () => !e.isLeading());
+      expect(Date.now() - failedAt).toBeLessThan(600);
+      expect(e.leadershipLeftMs()).toBe(0);
+      const lost = await waitFor('lost leadership log', () => entries.find((x) => x.msg === 'lost leadership'));
+      expect(lost).toMatchObject({ level: 'warn', reason: 'renew deadline exceeded', identity: 'me' });
+      // Back online: the lease still names us, so we lead again without a new transition.
+      server.failLeaseRequests = false;
+      await waitFor('re-election', () => e.isLeading());
+      expect(server.lease('db', 'pg-failover')!.spec.leaseTransitions).toBe(0);
+    } finally {
+      await e.stopAndRelease();
+    }
+  });
+
+  test('steps down at once when another candidate holds the lease', async () => {
+    const { log, entries } = captureLogger();
+    const e = elector('me', log);
+    e.start();
+    try {
+      await waitFor('leadership', () => e.isLeading());
+      server.putLease('db', 'pg-failover', { holderIdentity: 'usurper', leaseDurationSeconds: 60, leaseTransitions: 1 });
+      await waitFor('step-down', () => !e.isLeading(), 300);
+      expect(entries.find((x) => x.msg === 'lost leadership')).toMatchObject({ reason: 'lease is held by another candidate', holder: 'usurper' });
+      // Someone else's lease is not released on stop.
+      expect(await e.stopAndRelease()).toBe(false);
+      expect(server.lease('db', 'pg-failover')!.spec.holderIdentity).toBe('usurper');
+    } finally {
+      await e.stopAndRelease();
+    }
+  });
+
+  test('stopAndRelease clears the holder so another candidate takes over at once', async () => {
+    const a = elector('a', captureLogger().log, { leaseDurationSeconds: 30, renewDeadlineSeconds: 10, retryPeriodSeconds: 0.05 });
+    const b = elector('b', captureLogger().log, { leaseDurationSeconds: 30, renewDeadlineSeconds: 10, retryPeriodSeconds: 0.05 });
+    a.start();
+    try {
+      await waitFor('a leads', () => a.isLeading());
+      b.start();
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(b.isLeading()).toBe(false);
+      expect(await a.stopAndRelease()).toBe(true);
+      expect(server.lease('db', 'pg-failover')!.spec).toMatchObject({ holderIdentity: '', leaseDurationSeconds: 1 });
+      await waitFor('b leads', () => b.isLeading(), 1000);
+      expect(server.lease('db', 'pg-failover')!.spec).toMatchObject({ holderIdentity: 'b', leaseDurationSeconds: 30, leaseTransitions: 1 });
+    } finally {
+      await a.stopAndRelease();
+      await b.stopAndRelease();
+    }
+  });
+
+  function reconciler(overrides: KubeObject, canAct = () => true): { r: any; entries: KubeObject[] } {
+    const { log, entries } = captureLogger();
+    const config = {
+      ...ctrl.parseConfig({ ...BASE_ENV, POD_SELECTOR: 'app=pg' }),
+      ...overrides,
+    };
+    return { r: new ctrl.FailoverReconciler({ client, config, canAct, log }), entries };
+  }
+
+  function mutations(): string[] {
+    return server.requests.filter((x) => x.method !== 'GET').map((x) => `${x.method} ${x.path} ${x.status}`);
+  }
+
+  const longAgo = new Date(Date.now() - 10 * 60_000);
+
+  test('retries the taint after a resourceVersion conflict and keeps concurrent taints', async () => {
+    server.addNode('n1', { ready: 'Unknown', since: longAgo });
+    const pod = server.addPod('db', 'pg-0', { nodeName: 'n1', labels: { app: 'pg' } });
+    server.conflictOnNextNodePatch.add('n1');
+    const { r, entries } = reconciler({});
+    await r.reconcile();
+    expect(mutations()).toEqual(['PATCH /api/v1/nodes/n1 409', 'PATCH /api/v1/nodes/n1 200', 'DELETE /api/v1/namespaces/db/pods/pg-0 200']);
+    expect(server.nodes.get('n1')!.spec.taints).toEqual([expect.objectContaining({ key: OOS, value: 'nodeshutdown', effect: 'NoExecute' })]);
+    const del = server.requests.find((x) => x.method === 'DELETE')!;
+    expect(del.body).toEqual({ kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid: pod.metadata.uid } });
+    expect(entries.map((x) => x.msg)).toEqual(expect.arrayContaining(['node lost', 'tainted node', 'force-deleted pod']));
+    // The next pass finds nothing to do and does not write.
+    const before = mutations().length;
+    await r.reconcile();
+    expect(mutations()).toHaveLength(before);
+  });
+
+  test('a pod whose Node object is gone is force-deleted without tainting', async () => {
+    server.addPod('db', 'pg-0', { nodeName: 'vanished', labels: { app: 'pg' } });
+    const { r, entries } = reconciler({});
+    await r.reconcile();
+    expect(mutations()).toEqual(['DELETE /api/v1/namespaces/db/pods/pg-0 200']);
+    expect(entries.find((x) => x.msg === 'node lost')).toMatchObject({ node: 'vanished', reason: 'NodeNotFound' });
+  });
+
+  test('honours ACTIONS=force-delete-pod', async () => {
+    server.addNode('n1', { ready: 'False', since: longAgo });
+    server.addPod('db', 'pg-0', { nodeName: 'n1', labels: { app: 'pg' } });
+    const { r } = reconciler({ actionList: ['force-delete-pod'], actions: { taint: false, forceDelete: true } });
+    await r.reconcile();
+    expect(mutations()).toEqual(['DELETE /api/v1/namespaces/db/pods/pg-0 200']);
+    expect(server.nodes.get('n1')!.spec.taints).toBeUndefined();
+  });
+
+  test('a uid precondition failure (pod already replaced) is not an error', async () => {
+    server.addNode('n1', { ready: 'False', since: longAgo, taints: [{ key: OOS, value: 'nodeshutdown', effect: 'NoExecute' }] });
+    const stale = server.addPod('db', 'pg-0', { nodeName: 'n1', labels: { app: 'pg' } });
+    const { r, entries } = reconciler({});
+    const replaced = { ...stale, metadata: { ...stale.metadata, uid: 'new-uid' } };
+    server.pods.set('db/pg-0', replaced);
+    expect(await r.forceDeletePod(stale, 'n1')).toBe('replaced');
+    expect(server.pods.has('db/pg-0')).toBe(true);
+    expect(entries.map((x) => x.msg)).toEqual(['pod was replaced, not deleted']);
+  });
+
+  test('DRY_RUN only logs what it would do', async () => {
+    server.addNode('n1', { ready: 'Unknown', since: longAgo });
+    const pod = server.addPod('db', 'pg-0', { nodeName: 'n1', labels: { app: 'pg' } });
+    const { r, entries } = reconciler({ dryRun: true });
+    await r.reconcile();
+    await r.reconcile();
+    expect(mutations()).toEqual([]);
+    expect(entries.filter((x) => x.msg.startsWith('would')).map((x) => [x.msg, x.node, x.uid])).toEqual([
+      ['would taint node', 'n1', undefined],
+      ['would force-delete pod', 'n1', pod.metadata.uid],
+    ]);
+  });
+
+  test('writes never outlive the remaining leadership', () => {
+    const { log } = captureLogger();
+    const config = ctrl.parseConfig({ ...BASE_ENV, REQUEST_TIMEOUT_SECONDS: '5' });
+    const limited = new ctrl.FailoverReconciler({ client, config, canAct: () => true, leadershipLeftMs: () => 250, log });
+    expect(limited.writeTimeoutMs()).toBe(250);
+    const unlimited = new ctrl.FailoverReconciler({ client, config, canAct: () => true, log });
+    expect(unlimited.writeTimeoutMs()).toBe(5000);
+  });
+
+  test('does nothing when not leading', async () => {
+    server.addNode('n1', { ready: 'Unknown', since: longAgo });
+    server.addPod('db', 'pg-0', { nodeName: 'n1', labels: { app: 'pg' } });
+    const { r } = reconciler({}, () => false);
+    await r.reconcile();
+    expect(mutations()).toEqual([]);
+  });
+
+  test('reports a tainted node that is Ready again and leaves the taint', async () => {
+    server.addNode('n1', { ready: 'Unknown', since: longAgo });
+    server.addPod('db', 'pg-0', { nodeName: 'n1', labels: { app: 'pg' } });
+    const { r, entries } = reconciler({});
+    await r.reconcile();
+    const n1 = server.nodes.get('n1')!;
+    n1.status.conditions[1] = { type: 'Ready', status: 'True', lastTransitionTime: new Date().toISOString() };
+    await r.reconcile();
+    await r.reconcile();
+    expect(entries.filter((x) => x.msg === 'tainted node is ready again')).toHaveLength(1);
+    expect(server.nodes.get('n1')!.spec.taints.map((t: KubeObject) => t.key)).toEqual([OOS]);
+  });
+});
+
+// ---------------------------------------------------------------------------
+// End to end: the real script as child processes against the fake API server
+// ---------------------------------------------------------------------------
+
+interface Controller {
+  name: string;
+  proc: ChildProcess;
+  logs: KubeObject[];
+  stderr: string;
+  exit: Promise<number | null>;
+}
+
+describe('failover-controller process', () => {
+  const server = new FakeApiServer();
+  const children: Controller[] = [];
+  let tmp: string;
+
+  beforeAll(async () => {
+    await server.start();
+    tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'failover-'));
+  });
+
+  afterAll(async () => {
+    for (const c of children) {
+      if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+      await c.exit;
+    }
+    await server.stop();
+    fs.rmSync(tmp, { recursive: true, force: true });
+  });
+
+  function launch(name: string, env: Record<string, string>): Controller {
+    const proc = spawn(process.execPath, [SCRIPT], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const c: Controller = {
+      name,
+      proc,
+      logs: [],
+      stderr: '',
+      exit: new Promise((resolve) => proc.on('exit', (code) => resolve(code))),
+    };
+    let buffered = '';
+    proc.stdout!.on('data', (chunk: Buffer) => {
+      buffered += chunk.toString('utf8');
+      let nl: number;
+      while ((nl = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, nl);
+        buffered = buffered.slice(nl + 1);
+        if (line.trim()) c.logs.push(JSON.parse(line));
+      }
+    });
+    proc.stderr!.on('data', (chunk: Buffer) => (c.stderr += chunk.toString('utf8')));
+    children.push(c);
+    return c;
+  }
+
+  const messages = (c: Controller): string[] => c.logs.map((x) => x.msg);
+
+  test('exits 2 with a clear message on bad configuration', async () => {
+    const c = launch('bad', { NAMESPACE: 'db', LEASE_NAME: 'x', KUBE_API_SERVER: server.url, RETRY_PERIOD_SECONDS: '20' });
+    expect(await c.exit).toBe(2);
+    expect(c.stderr).toContain('invalid configuration: POD_SELECTOR is required; RETRY_PERIOD_SECONDS (20) must be less than RENEW_DEADLINE_SECONDS (10)');
+    expect(c.logs[0]).toMatchObject({ level: 'error', msg: 'invalid configuration' });
+  });
+
+  test('one leader taints the lost node, force-deletes its pod, and hands over on SIGTERM', async () => {
+    const tokenFile = path.join(tmp, 'token');
+    fs.writeFileSync(tokenFile, 'first-token\n');
+    server.acceptedTokens.add('first-token');
+
+    const now = Date.now();
+    const unreachable = [
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoSchedule', timeAdded: '2026-01-02T03:00:00Z' },
+      { key: 'node.kubernetes.io/unreachable', effect: 'NoExecute', timeAdded: '2026-01-02T03:00:05Z' },
+    ];
+    server.addNode('node-lost', { ready: 'Unknown', since: new Date(now - 5 * 60_000), taints: unreachable });
+    server.addNode('node-ready', { ready: 'True', since: new Date(now - 60 * 60_000) });
+    server.addNode('node-flapping', { ready: 'False', since: new Date(now - 5_000) });
+    server.conflictOnNextNodePatch.add('node-lost');
+
+    const labels = { 'app.kubernetes.io/name': 'pg', 'app.kubernetes.io/instance': 'main' };
+    const lostPod = server.addPod('db', 'pg-0', { nodeName: 'node-lost', labels });
+    server.addPod('db', 'pg-1', { nodeName: 'node-ready', labels });
+    server.addPod('db', 'pg-2', { nodeName: 'node-flapping', labels });
+    server.addPod('db', 'other-0', { nodeName: 'node-lost', labels: { 'app.kubernetes.io/name': 'cache' } });
+
+    const env = {
+      NAMESPACE: 'db',
+      POD_SELECTOR: 'app.kubernetes.io/name=pg,app.kubernetes.io/instance=main',
+      LEASE_NAME: 'pg-failover',
+      KUBE_API_SERVER: server.url,
+      KUBE_TOKEN_FILE: tokenFile,
+      NOT_READY_THRESHOLD_SECONDS: '30',
+      CHECK_INTERVAL_SECONDS: '0.1',
+      LEASE_DURATION_SECONDS: '6',
+      RENEW_DEADLINE_SECONDS: '4',
+      RETRY_PERIOD_SECONDS: '0.1',
+      LOG_LEVEL: 'debug',
+    };
+    const a = launch('ctrl-a', { ...env, IDENTITY: 'ctrl-a' });
+    const b = launch('ctrl-b', { ...env, IDENTITY: 'ctrl-b' });
+    try {
+      const leader = await waitFor('a leader', () => [a, b].find((c) => messages(c).includes('became leader')));
+      const follower = leader === a ? b : a;
+      expect(server.lease('db', 'pg-failover')!.spec).toMatchObject({ holderIdentity: leader.name, leaseDurationSeconds: 6, leaseTransitions: 0 });
+      expect(server.lease('db', 'pg-failover')!.spec.renewTime).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$/);
+
+      await waitFor('pod force-deleted', () => !server.pods.has('db/pg-0'));
+      // The service account token rotates: later requests must carry the new one.
+      // Swapped atomically, as the kubelet does for projected tokens.
+      server.acceptedTokens.add('second-token');
+      fs.writeFileSync(`${tokenFile}.new`, 'second-token\n');
+      fs.renameSync(`${tokenFile}.new`, tokenFile);
+      // Let several more passes run over the remaining pods.
+      const passes = leader.logs.filter((x) => x.msg === 'reconciled').length;
+      await waitFor('more passes', () => leader.logs.filter((x) => x.msg === 'reconciled').length >= passes + 5);
+      const latest = server.requests.slice(-6).map((x) => x.authorization);
+      expect(latest).toEqual(Array(6).fill('Bearer second-token'));
+
+      // The lost node got the taint, after one lost race, keeping the node lifecycle taints.
+      expect(server.nodes.get('node-lost')!.spec.taints).toEqual([
+        ...unreachable,
+        { key: OOS, value: 'nodeshutdown', effect: 'NoExecute', timeAdded: expect.stringMatching(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/) },
+      ]);
+      const patches = server.requests.filter((x) => x.method === 'PATCH');
+      expect(patches.map((x) => [x.path, x.status, x.contentType])).toEqual([
+        ['/api/v1/nodes/node-lost', 409, 'application/merge-patch+json'],
+        ['/api/v1/nodes/node-lost', 200, 'application/merge-patch+json'],
+      ]);
+
+      // Only the pod on the lost node was deleted, with grace 0 and its uid as precondition.
+      const deletes = server.requests.filter((x) => x.method === 'DELETE');
+      expect(deletes.map((x) => [x.path, x.status, x.body])).toEqual([
+        ['/api/v1/namespaces/db/pods/pg-0', 200, { kind: 'DeleteOptions', apiVersion: 'v1', gracePeriodSeconds: 0, preconditions: { uid: lostPod.metadata.uid } }],
+      ]);
+      expect([...server.pods.keys()].sort()).toEqual(['db/other-0', 'db/pg-1', 'db/pg-2']);
+      expect(server.nodes.get('node-ready')!.spec.taints).toBeUndefined();
+      expect(server.nodes.get('node-flapping')!.spec.taints).toBeUndefined();
+
+      // Exactly one instance acted; the other only campaigned for the lease.
+      const writers = new Set(server.requests.filter((x) => !x.path.includes('/leases')).map((x) => x.userAgent));
+      expect([...writers]).toEqual([`rwop-failover-controller/1.0 (${leader.name})`]);
+      expect(messages(follower)).not.toContain('became leader');
+      expect(messages(follower)).not.toContain('tainted node');
+      expect(messages(follower)).not.toContain('force-deleted pod');
+      expect(messages(follower)).toContain('lease held by another candidate');
+      expect(messages(leader)).toEqual(expect.arrayContaining(['starting', 'became leader', 'node lost', 'tainted node', 'force-deleted pod']));
+      expect(leader.logs.find((x) => x.msg === 'node lost')).toMatchObject({ level: 'warn', node: 'node-lost', pod: 'pg-0', reason: 'NotReady', readyStatus: 'Unknown' });
+      expect(leader.logs.find((x) => x.msg === 'node lost')!.notReadyForSeconds).toBeGreaterThanOrEqual(300);
+      expect(server.requests.filter((x) => x.status === 401)).toEqual([]);
+      for (const entry of leader.logs) expect(Object.keys(entry).slice(0, 3)).toEqual(['time', 'level', 'msg']);
+
+      // SIGTERM: the leader releases the lease and the follower takes over well before it would expire.
+      const stoppedAt = Date.now();
+      leader.proc.kill('SIGTERM');
+      expect(await leader.exit).toBe(0);
+      expect(messages(leader)).toEqual(expect.arrayContaining(['shutting down', 'released lease', 'stopped']));
+      expect(server.leaseHistory.some((s) => s.holderIdentity === '' && s.leaseDurationSeconds === 1)).toBe(true);
+      await waitFor('follower takes over', () => messages(follower).includes('became leader'), 3000);
+      expect(Date.now() - stoppedAt).toBeLessThan(3000);
+      expect(server.lease('db', 'pg-failover')!.spec).toMatchObject({ holderIdentity: follower.name, leaseTransitions: 1 });
+
+      follower.proc.kill('SIGTERM');
+      expect(await follower.exit).toBe(0);
+      expect(server.lease('db', 'pg-failover')!.spec).toMatchObject({ holderIdentity: '', leaseTransitions: 1 });
+      // Ready and recently-NotReady pods survived both leaders.
+      expect([...server.pods.keys()].sort()).toEqual(['db/other-0', 'db/pg-1', 'db/pg-2']);
+      expect(a.stderr + b.stderr).toBe('');
+    } finally {
+      for (const c of [a, b]) if (c.proc.exitCode === null && c.proc.signalCode === null) c.proc.kill('SIGKILL');
+    }
+  }, 15_000);
+});

@@ -1,0 +1,234 @@
+import { Chart, Duration, Size, Testing } from 'cdk8s';
+import { Cpu } from 'cdk8s-plus-28';
+import * as toml from 'smol-toml';
+import {
+  DisruptionBudget, MaxMemoryPolicy, RedisCluster, RedisClusterProps, SpreadMode, StorageClass, StorageProvisioner,
+} from '../src';
+import { findObject, synthValid } from './support/validate';
+
+function synth(props: RedisClusterProps = {}, chart: Chart = Testing.chart()) {
+  const redis = new RedisCluster(chart, 'redis', { name: 'redis', ...props });
+  const manifests = synthValid(chart, ['ServiceMonitor']);
+  const sts = findObject(manifests, 'StatefulSet');
+  return { redis, manifests, sts, pod: sts.spec.template.spec, container: sts.spec.template.spec.containers[0] };
+}
+
+function env(container: any): { [name: string]: any } {
+  return Object.fromEntries(container.env.map((e: any) => [e.name, e.value ?? e.valueFrom]));
+}
+
+describe('RedisCluster defaults', () => {
+  test('GIVEN no props WHEN synthesized THEN the manifests match the snapshot', () => {
+    const { manifests } = synth();
+    expect(manifests).toMatchSnapshot();
+  });
+
+  test('3 shards x 1 replica = 6 pods, Parallel start, headless Service with both ports publishing not-ready pods', () => {
+    const { sts, manifests, redis } = synth();
+    expect(sts.spec.replicas).toBe(6);
+    expect(sts.spec.podManagementPolicy).toBe('Parallel');
+    expect(sts.spec.serviceName).toBe('redis-headless');
+    const headless = findObject(manifests, 'Service', 'redis-headless');
+    expect(headless.spec.clusterIP).toBe('None');
+    expect(headless.spec.publishNotReadyAddresses).toBe(true);
+    expect(headless.spec.ports.map((p: any) => [p.name, p.port])).toEqual([['redis', 6379], ['cluster-bus', 16379]]);
+    const client = findObject(manifests, 'Service', 'redis');
+    expect(client.spec.clusterIP).toBeUndefined();
+    expect(client.spec.ports).toEqual([{ name: 'redis', port: 6379, targetPort: 'redis' }]);
+    expect(redis.clientServiceDnsName).toBe('redis.default.svc.cluster.local');
+    expect(redis.podDnsNames).toEqual([0, 1, 2, 3, 4, 5].map((i) => `redis-${i}.redis-headless.default.svc.cluster.local`));
+    expect(redis.clusterNodes[0]).toBe('redis-0.redis-headless.default.svc.cluster.local:6379');
+  });
+
+  test('data claims named data (PVCs data-redis-<ordinal>), retained, 8Gi', () => {
+    const { sts } = synth();
+    expect(sts.spec.volumeClaimTemplates).toHaveLength(1);
+    expect(sts.spec.volumeClaimTemplates[0].metadata.name).toBe('data');
+    expect(sts.spec.volumeClaimTemplates[0].spec.resources.requests.storage).toBe('8Gi');
+    expect(sts.spec.persistentVolumeClaimRetentionPolicy).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
+  });
+
+  test('official image pinned, uid 999, restricted security, config and scripts from the ConfigMap', () => {
+    const { pod, container, manifests, redis } = synth();
+    expect(container.image).toBe('docker.io/library/redis:7.4.2');
+    expect(pod.securityContext).toMatchObject({ runAsUser: 999, runAsGroup: 999, fsGroup: 999, runAsNonRoot: true });
+    expect(container.securityContext).toMatchObject({ readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } });
+    expect(container.command).toEqual(['sh', '/etc/redis-cluster/start.sh']);
+    expect(container.volumeMounts).toEqual([
+      { name: 'data', mountPath: '/data' },
+      { name: 'config', mountPath: '/etc/redis-cluster', readOnly: true },
+      { name: 'writable-redis-0', mountPath: '/tmp' },
+    ]);
+    const cm = findObject(manifests, 'ConfigMap', 'redis-config');
+    expect(Object.keys(cm.data).sort()).toEqual(['cluster-init.sh', 'liveness.sh', 'readiness.sh', 'redis.conf', 'start.sh']);
+    expect(cm.data['redis.conf']).toBe(redis.redisConf);
+    expect(pod.volumes).toContainEqual({ name: 'config', configMap: { name: 'redis-config' } });
+  });
+
+  test('redis.conf: cluster mode, AOF on, nodes.conf on the data volume, no password', () => {
+    const conf = synth().redis.redisConf;
+    const lines = conf.split('\n');
+    expect(lines).toContain('cluster-enabled yes');
+    expect(lines).toContain('cluster-config-file nodes.conf');
+    expect(synth().redis.files['start.sh']).toContain('/data');
+    expect(lines).toContain('appendonly yes');
+    expect(lines).toContain('appendfsync everysec');
+    expect(lines).toContain('port 6379');
+    expect(conf).not.toMatch(/requirepass|masterauth/);
+  });
+
+  test('auth is on by default from a Secret the user owns; no password in any manifest', () => {
+    const { container, redis, manifests } = synth();
+    expect(env(container).REDIS_PASSWORD).toEqual({ secretKeyRef: { name: 'redis-auth', key: 'password' } });
+    expect(redis.authSecretName).toBe('redis-auth');
+    expect(redis.authSecretKey).toBe('password');
+    expect(manifests.filter((m) => m.kind === 'Secret')).toHaveLength(0);
+  });
+
+  test('probes understand Redis: liveness tolerates LOADING, readiness needs cluster_state ok, long startup', () => {
+    const { container, manifests } = synth();
+    const cm = findObject(manifests, 'ConfigMap');
+    expect(container.livenessProbe).toMatchObject({ exec: { command: ['sh', '/etc/redis-cluster/liveness.sh'] }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 5 });
+    expect(container.readinessProbe).toMatchObject({ exec: { command: ['sh', '/etc/redis-cluster/readiness.sh'] }, periodSeconds: 5, failureThreshold: 3 });
+    expect(container.startupProbe).toMatchObject({ exec: { command: ['sh', '/etc/redis-cluster/liveness.sh'] }, periodSeconds: 10, failureThreshold: 180 });
+    expect(cm.data['liveness.sh']).toContain('LOADING');
+    expect(cm.data['readiness.sh']).toMatch(/field cluster_state[\s\S]*ok/);
+  });
+
+  test('PDB maxUnavailable 1 and preferred node spread', () => {
+    const { manifests, pod } = synth();
+    expect(findObject(manifests, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
+    expect(pod.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution[0].podAffinityTerm.topologyKey).toBe('kubernetes.io/hostname');
+  });
+
+  test('a config change rolls the pods through the checksum annotation', () => {
+    const a = synth().sts.spec.template.metadata.annotations['checksum/config'];
+    const b = synth({ maxMemory: Size.mebibytes(512) }).sts.spec.template.metadata.annotations['checksum/config'];
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+    expect(b).not.toBe(a);
+  });
+});
+
+describe('RedisCluster options', () => {
+  test('the plain three-pod shape: 3 shards, no replicas', () => {
+    const { sts, redis } = synth({ shards: 3, replicasPerShard: 0 });
+    expect(sts.spec.replicas).toBe(3);
+    expect(redis.clusterInitScript).toMatch(/REPLICAS='0'/);
+  });
+
+  test('topology, port, image, uid, memory and persistence settings reach the manifests and redis.conf', () => {
+    const { sts, container, redis, manifests, pod } = synth({
+      shards: 5, replicasPerShard: 2, port: 7000, image: 'registry.example.com/redis:7.4.2', runAsUser: 1001,
+      maxMemory: Size.mebibytes(512), maxMemoryPolicy: MaxMemoryPolicy.ALLKEYS_LRU, clusterNodeTimeout: Duration.seconds(5),
+      clusterRequireFullCoverage: false, dataPersistence: { rdbSavePoints: [] }, extraSettings: { 'hz': '20' },
+      resources: { cpu: { request: Cpu.millis(500) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } },
+      startupTimeout: Duration.minutes(5), priorityClassName: 'cache', zoneSpread: SpreadMode.PREFERRED, nodeSpread: SpreadMode.REQUIRED,
+      disruptionBudget: DisruptionBudget.minAvailable(12),
+    });
+    expect(manifests).toMatchSnapshot();
+    expect(sts.spec.replicas).toBe(15);
+    expect(container.image).toBe('registry.example.com/redis:7.4.2');
+    expect(pod.securityContext.runAsUser).toBe(1001);
+    expect(container.ports).toEqual([{ name: 'redis', containerPort: 7000, protocol: 'TCP' }, { name: 'cluster-bus', containerPort: 17000, protocol: 'TCP' }]);
+    expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } });
+    expect(container.startupProbe.failureThreshold).toBe(30);
+    expect(pod.priorityClassName).toBe('cache');
+    expect(pod.topologySpreadConstraints[0].topologyKey).toBe('topology.kubernetes.io/zone');
+    expect(pod.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toHaveLength(1);
+    expect(findObject(manifests, 'PodDisruptionBudget').spec.minAvailable).toBe(12);
+    const lines = redis.redisConf.split('\n');
+    expect(lines).toEqual(expect.arrayContaining(['port 7000', 'maxmemory-policy allkeys-lru', 'cluster-node-timeout 5000', 'cluster-require-full-coverage no', 'save ""', 'hz 20']));
+    expect(lines.find((l) => l.startsWith('maxmemory '))).toMatch(/^maxmemory (536870912|512mb)$/);
+  });
+
+  test('auth from a named Secret and key; auth off removes the password env', () => {
+    let { container, redis } = synth({ auth: { existingSecret: 'cache-secret', existingSecretPasswordKey: 'redis-password' } });
+    expect(env(container).REDIS_PASSWORD).toEqual({ secretKeyRef: { name: 'cache-secret', key: 'redis-password' } });
+    expect(redis.authSecretName).toBe('cache-secret');
+    ({ container, redis } = synth({ auth: { enabled: false } }));
+    expect(env(container).REDIS_PASSWORD).toBeUndefined();
+    expect(redis.authSecretName).toBeUndefined();
+    expect(redis.files['start.sh']).toMatch(/AUTH_REQUIRED='0'/);
+  });
+
+  test('storage: an existing class by name, or a class the construct creates', () => {
+    let { sts, manifests } = synth({ persistence: { storageClass: StorageClass.fromStorageClassName('linstor-r2'), size: Size.gibibytes(1) } });
+    expect(sts.spec.volumeClaimTemplates[0].spec).toMatchObject({ storageClassName: 'linstor-r2', resources: { requests: { storage: '1Gi' } } });
+    expect(manifests.filter((m) => m.kind === 'StorageClass')).toHaveLength(0);
+    ({ sts, manifests } = synth({ persistence: { storageProvisioner: StorageProvisioner.linstor() } }));
+    const sc = findObject(manifests, 'StorageClass');
+    expect(sc).toMatchObject({ metadata: { name: 'redis' }, provisioner: 'linstor.csi.linbit.com', reclaimPolicy: 'Retain' });
+    expect(sts.spec.volumeClaimTemplates[0].spec.storageClassName).toBe('redis');
+  });
+
+  test('metrics: exporter sidecar with auth, metrics port on the services, ServiceMonitor from the imported CRD class', () => {
+    const { pod, manifests, redis } = synth({ metrics: { serviceMonitor: true, scrapeInterval: Duration.seconds(15), serviceMonitorLabels: { release: 'prom' } } });
+    const exporter = pod.containers[1];
+    expect(exporter.name).toBe('metrics');
+    expect(exporter.image).toBe('docker.io/oliver006/redis_exporter:v1.66.0');
+    expect(env(exporter)).toMatchObject({ REDIS_ADDR: 'redis://127.0.0.1:6379', REDIS_EXPORTER_IS_CLUSTER: 'true', REDIS_PASSWORD: { secretKeyRef: { name: 'redis-auth', key: 'password' } } });
+    expect(findObject(manifests, 'Service', 'redis').spec.ports.map((p: any) => p.name)).toEqual(['redis', 'metrics']);
+    const sm = findObject(manifests, 'ServiceMonitor');
+    expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
+    expect(sm.metadata.labels.release).toBe('prom');
+    expect(sm.spec).toEqual({ selector: { matchLabels: findObject(manifests, 'StatefulSet').spec.selector.matchLabels }, endpoints: [{ port: 'metrics', interval: '15s' }] });
+    expect(redis.serviceMonitor).toBeDefined();
+  });
+
+  test('network policy: clients by label on the client port, bus port only between members', () => {
+    const { manifests, redis } = synth({ networkPolicy: { allowedClientLabels: { 'redis-client': 'true' }, allowedClientNamespaceLabels: { team: 'shop' } }, metrics: {} });
+    const np = findObject(manifests, 'NetworkPolicy');
+    const members = { podSelector: { matchLabels: findObject(manifests, 'StatefulSet').spec.selector.matchLabels } };
+    expect(np.spec.policyTypes).toEqual(['Ingress']);
+    expect(np.spec.ingress).toEqual([
+      { from: [members, { podSelector: { matchLabels: { 'redis-client': 'true' } }, namespaceSelector: { matchLabels: { team: 'shop' } } }], ports: [{ port: 6379, protocol: 'TCP' }] },
+      { from: [members], ports: [{ port: 16379, protocol: 'TCP' }] },
+      { from: [{ namespaceSelector: {} }], ports: [{ port: 9121, protocol: 'TCP' }] },
+    ]);
+    expect(redis.networkPolicy).toBeDefined();
+    expect(synth({ networkPolicy: { enabled: false } }).manifests.filter((m) => m.kind === 'NetworkPolicy')).toHaveLength(0);
+  });
+
+  test('namespace and cluster domain reach the DNS names the nodes announce', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'c', { namespace: 'cache' });
+    const { redis } = synth({ clusterDomain: 'k8s.internal' }, chart);
+    expect(redis.podDnsNames[0]).toBe('redis-0.redis-headless.cache.svc.k8s.internal');
+    expect(redis.files['start.sh']).toContain("CLUSTER_DOMAIN='k8s.internal'");
+  });
+
+  test('escape hatch reaches the StatefulSet', () => {
+    const chart = Testing.chart();
+    const redis = new RedisCluster(chart, 'r', { name: 'redis' });
+    redis.statefulSet.metadata.addAnnotation('example.com/tier', 'cache');
+    expect(findObject(synthValid(chart), 'StatefulSet').metadata.annotations).toEqual({ 'example.com/tier': 'cache' });
+    expect(toml).toBeDefined();
+  });
+});
+
+describe('RedisCluster bad input', () => {
+  test.each<[string, RedisClusterProps, RegExp]>([
+    ['fewer than 3 shards', { shards: 2 }, /test\/redis: invalid shards \(2\): must be a whole number 3 to 1000/],
+    ['negative replicas', { replicasPerShard: -1 }, /invalid replicasPerShard \(-1\): must be a whole number 0 to 5/],
+    ['port too high for the bus', { port: 60000 }, /invalid port \(60000\): must be at most 55535: the cluster bus uses port \+ 10000/],
+    ['metrics port clash', { metrics: { port: 16379 } }, /invalid metrics.port \(16379\): clashes with the client port 6379 or the cluster bus port 16379/],
+    ['empty auth key', { auth: { existingSecretPasswordKey: '' } }, /invalid auth.existingSecretPasswordKey \(""\): must be a Secret data key/],
+    ['bad secret name', { auth: { existingSecret: 'Bad_Secret' } }, /invalid auth.existingSecret \("Bad_Secret"\): must be a DNS subdomain/],
+    ['auth off with a secret', { auth: { enabled: false, existingSecret: 's' } }, /invalid auth.enabled \(false\): cannot be false while auth.existingSecret/],
+    ['maxMemory not a whole KiB', { maxMemory: Size.kibibytes(0.5) }, /test\/redis: invalid maxMemory \(0.5 KiB\): must be a whole number of KiB and at least 1 MiB/],
+    ['owned directive', { extraSettings: { requirepass: 'x' } }, /test\/redis: invalid extraSettings key \("requirepass"\): "requirepass" is owned by the construct/],
+    ['newline in a setting', { extraSettings: { hz: '10\nrequirepass x' } }, /invalid extraSettings key "hz" value .*must not contain control characters/],
+    ['cluster node timeout', { clusterNodeTimeout: Duration.millis(100) }, /invalid clusterNodeTimeout .*must be a whole number of milliseconds from 500 ms/],
+    ['storage class and provisioner', { persistence: { storageClass: StorageClass.fromStorageClassName('x'), storageProvisioner: StorageProvisioner.linstor() } }, /invalid persistence.storageProvisioner \("linstor.csi.linbit.com"\): cannot be combined with persistence.storageClass/],
+    ['volume size', { persistence: { size: Size.kibibytes(100) } }, /invalid volumeClaimTemplates\[0\].size \(100 KiB\): must be a whole number of MiB/],
+    ['name too long', { name: 'r'.repeat(46) }, /invalid name .*at most 45 characters/],
+    ['uid 0', { runAsUser: 0 }, /invalid runAsUser \(0\): must be a whole number 1 to 2147483647/],
+    ['startup timeout', { startupTimeout: Duration.seconds(5) }, /invalid startupTimeout .*at least 10 s/],
+    ['scrape interval without ServiceMonitor', { metrics: { scrapeInterval: Duration.seconds(10) } }, /invalid metrics.serviceMonitor \(unset\): must be true when scrapeInterval or serviceMonitorLabels are set/],
+    ['metrics off with options', { metrics: { enabled: false, serviceMonitor: true } }, /invalid metrics.enabled \(false\): cannot be false while other metrics options are set/],
+    ['network policy off with labels', { networkPolicy: { enabled: false, allowedClientLabels: { a: 'b' } } }, /invalid networkPolicy.enabled \(false\): cannot be false/],
+    ['bad client label', { networkPolicy: { allowedClientLabels: { a: 'b c' } } }, /invalid networkPolicy.allowedClientLabels\["a"\] \("b c"\): must be a label value/],
+  ])('%s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});
