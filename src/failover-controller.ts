@@ -3,6 +3,7 @@ import * as path from 'path';
 import { Duration } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { checkDnsLabel, checkInteger, clusterScoped, propError, wholeSeconds } from './validation';
 
 /** What the failover controller does to a lost node and the pod on it. */
@@ -204,7 +205,7 @@ export class FailoverController extends Construct {
           spec: {
             serviceAccountName: name,
             automountServiceAccountToken: true,
-            securityContext: { runAsNonRoot: true, runAsUser: 1000, runAsGroup: 1000, seccompProfile: { type: 'RuntimeDefault' } },
+            securityContext: restrictedPodSecurityContext(1000, 1000),
             affinity: {
               podAntiAffinity: {
                 // the active controller must never share the watched pod's node, or it dies with it
@@ -234,14 +235,7 @@ export class FailoverController extends Construct {
                 requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('48Mi') },
                 limits: { memory: k8s.Quantity.fromString('128Mi') },
               },
-              securityContext: {
-                allowPrivilegeEscalation: false,
-                privileged: false,
-                readOnlyRootFilesystem: true,
-                runAsNonRoot: true,
-                capabilities: { drop: ['ALL'] },
-                seccompProfile: { type: 'RuntimeDefault' },
-              },
+              securityContext: restrictedContainerSecurityContext(),
               volumeMounts: [{ name: 'program', mountPath: '/opt/failover', readOnly: true }],
             }],
             volumes: [{ name: 'program', configMap: { name } }],

@@ -2,6 +2,7 @@ import { ApiObject, Chart, Duration, JsonPatch, Lazy, Names, Size } from 'cdk8s'
 import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Probe, ProbeKind } from './probe';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { IStorageClass } from './storage-class';
 import { checkDnsLabel, checkInteger, checkLabels, checkPort, propError, sizeQuantity, wholeSeconds } from './validation';
 
@@ -608,14 +609,7 @@ export class StatefulWorkload extends Construct {
               labelSelector: { matchLabels: this.selectorLabels },
             }],
             tolerations: tolerations.length > 0 ? tolerations : undefined,
-            securityContext: {
-              runAsNonRoot: true,
-              runAsUser,
-              runAsGroup,
-              fsGroup,
-              fsGroupChangePolicy: 'OnRootMismatch',
-              seccompProfile: { type: 'RuntimeDefault' },
-            },
+            securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup, fsGroup),
             containers,
             volumes: podVolumes.length > 0 ? podVolumes : undefined,
           },
@@ -714,14 +708,7 @@ export class StatefulWorkload extends Construct {
       startupProbe: c.startup?._toKube(this, `${where}.startup`, ProbeKind.STARTUP),
       lifecycle: c.preStop ? { preStop: { exec: { command: c.preStop } } } : undefined,
       volumeMounts: mounts.length > 0 ? mounts : undefined,
-      securityContext: {
-        allowPrivilegeEscalation: false,
-        privileged: false,
-        readOnlyRootFilesystem: true,
-        runAsNonRoot: true,
-        capabilities: { drop: ['ALL'] },
-        seccompProfile: { type: 'RuntimeDefault' },
-      },
+      securityContext: restrictedContainerSecurityContext(),
     };
   }
 
