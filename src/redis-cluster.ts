@@ -188,6 +188,16 @@ export interface RedisClusterProps {
    */
   readonly resources?: ContainerResources;
   /**
+   * Time limit of one redis-cli call in the probes and lifecycle scripts; probe timeouts are one second more.
+   * @default Duration.seconds(4)
+   */
+  readonly commandTimeout?: Duration;
+  /**
+   * How long a starting node keeps trying to create, join or rejoin the cluster before it stops (and restarts).
+   * @default Duration.minutes(10)
+   */
+  readonly joinTimeout?: Duration;
+  /**
    * How long a node may take to load its dataset before the startup probe gives up.
    * @default Duration.minutes(30)
    */
@@ -306,6 +316,8 @@ export class RedisCluster extends Construct {
       port: this.port,
       clusterDomain,
       authEnabled,
+      commandTimeout: props.commandTimeout,
+      joinTimeout: props.joinTimeout,
       config: {
         clusterNodeTimeout: props.clusterNodeTimeout,
         clusterRequireFullCoverage: props.clusterRequireFullCoverage,
@@ -327,7 +339,7 @@ export class RedisCluster extends Construct {
     }
 
     // the startup probe shares the liveness script (LOADING counts as alive), with a long failure budget
-    const commandTimeoutSeconds = 4;
+    const commandTimeoutSeconds = wholeSeconds(this, 'commandTimeout', props.commandTimeout ?? Duration.seconds(4), 1, 60);
     const probeTimeout = Duration.seconds(commandTimeoutSeconds + 1);
     const startupSeconds = wholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.minutes(30), 10);
     const startupPeriod = 10;

@@ -598,6 +598,8 @@ export class StatefulWorkload extends Construct {
           spec: {
             serviceAccountName: props.serviceAccountName,
             automountServiceAccountToken: props.automountServiceAccountToken ?? false,
+            // stateful peers find each other by DNS; service env vars only grow with the namespace
+            enableServiceLinks: false,
             terminationGracePeriodSeconds,
             priorityClassName: scheduling.priorityClassName,
             nodeSelector: scheduling.nodeSelector,

@@ -141,6 +141,17 @@ describe('RedisCluster options', () => {
     expect(lines.find((l) => l.startsWith('maxmemory '))).toMatch(/^maxmemory (536870912|512mb)$/);
   });
 
+  test('command and join timeouts reach the scripts and the probe timeouts', () => {
+    const { container, redis } = synth({ commandTimeout: Duration.seconds(2), joinTimeout: Duration.minutes(3) });
+    expect(container.livenessProbe.timeoutSeconds).toBe(3);
+    expect(container.readinessProbe.timeoutSeconds).toBe(3);
+    expect(container.startupProbe.timeoutSeconds).toBe(3);
+    expect(redis.clusterInitScript).toContain("CMD_TIMEOUT='2'");
+    expect(redis.clusterInitScript).toContain("JOIN_TIMEOUT='180'");
+    expect(() => synth({ commandTimeout: Duration.seconds(0) })).toThrow(/test\/redis: invalid commandTimeout \(0 seconds\): must be a whole number of seconds from 1 s to 60 s/);
+    expect(() => synth({ joinTimeout: Duration.seconds(5) })).toThrow(/test\/redis: invalid joinTimeout \(5 seconds\): must be a whole number of seconds from 10 s/);
+  });
+
   test('auth from a named Secret and key; auth off removes the password env', () => {
     let { container, redis } = synth({ auth: { existingSecret: 'cache-secret', existingSecretPasswordKey: 'redis-password' } });
     expect(env(container).REDIS_PASSWORD).toEqual({ secretKeyRef: { name: 'cache-secret', key: 'redis-password' } });

@@ -1,3 +1,23 @@
+/**
+ * Lifecycle scripts of a Redis Cluster node, rendered into the ConfigMap next to redis.conf.
+ *
+ * Design:
+ * - Addressing: every node announces its stable DNS name (cluster-announce-hostname, clients are
+ *   redirected to it) and its current pod IP (cluster-announce-ip, used by the cluster bus). On
+ *   every start a node re-resolves the names of the peers it knows and CLUSTER MEETs each one whose
+ *   address changed, so the cluster re-forms even when every pod came back with a new IP. nodes.conf
+ *   is never edited: Redis itself updates a known node's address when a MEET handshake reaches it.
+ * - Layout: ordinal o belongs to shard floor(o / (1 + replicas)); the first ordinal of each shard is
+ *   its intended master, the next ones its replicas. Growing `shards` appends whole shards, so
+ *   existing pods keep their roles. After failovers the actual roles may differ; that is fine.
+ * - Formation: ordinal 0 creates the cluster from the intended masters (--cluster-replicas 0) once
+ *   all of them answer as empty nodes and no peer belongs to a cluster. Every other node joins a
+ *   healthy cluster by itself with --cluster add-node, as a replica of its shard's master, or as an
+ *   empty intended master that the highest-ordinal new master then fills with --cluster rebalance
+ *   --cluster-use-empty-masters. One join path serves the first start and every scale-up.
+ * - Passwords never enter the ConfigMap or a command line: start.sh writes requirepass/masterauth
+ *   to a mode-600 file under the tmp dir that redis-server includes; redis-cli reads REDISCLI_AUTH.
+ */
 import { Duration } from 'cdk8s';
 import { RedisConfigOptions, renderRedisConf } from './config';
 import { shQuote } from './quote';
@@ -225,7 +245,7 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
       name: 'cluster-init',
       purpose: 'Creates the cluster, joins new nodes and rejoins moved ones; started by start.sh, exits when done.',
       settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL'],
-      env: ['LOCAL_HOST'],
+      env: ['LOCAL_HOST', 'NL'],
       body: [SH_BASE, SH_AUTH, SH_LOG, SH_CLI, SH_FIELD, SH_IDENTITY, SH_CLUSTER_INIT],
     }),
     liveness: renderScript(s, {
@@ -606,26 +626,74 @@ END
   [ "$_j_pending" -eq 0 ]
 }
 
-# forget_old_selves TABLE ID: failed, slot-less entries that carry this pod's name under another id
-# are this pod before it lost its data; every node forgets them.
-forget_old_selves() {
-  while read -r _g_id _g_ip _g_ord _g_flags _g_master _g_link _g_count _g_open; do
-    [ "$_g_ord" = "$ORDINAL" ] || continue
-    [ "$_g_id" != "$2" ] || continue
-    [ "$_g_count" -eq 0 ] || continue
-    case $_g_flags in
-      *fail*) ;;
-      *) continue ;;
+# old_selves TABLE ID: entries that carry this pod's name under another id are this pod before it
+# lost its data. Nodes do not gossip such dead entries, so every healthy member's view is read;
+# once failed (or address-less) and without slots, every node forgets them. Returns 0 while any
+# remain.
+old_selves() {
+  _g_views=$1
+  while read -r _v_id _v_ip _v_ord _v_flags _v_rest; do
+    healthy "$_v_flags" || continue
+    case $_v_flags in
+      *myself*) continue ;;
     esac
-    log "forgetting $_g_id, an earlier identity of this pod"
-    timeout 60 redis-cli --cluster call "$SELF_IP:$PORT" CLUSTER FORGET "$_g_id" </dev/null >&2
+    _g_views="$_g_views$NL$(nodes_table "$_v_ip")"
   done <<END
 $1
 END
+  _g_found=1
+  _g_seen=
+  while read -r _g_id _g_ip _g_ord _g_flags _g_master _g_link _g_count _g_open; do
+    [ "$_g_ord" = "$ORDINAL" ] || continue
+    [ "$_g_id" != "$2" ] || continue
+    case " $_g_seen " in
+      *" $_g_id "*) continue ;;
+    esac
+    _g_seen="$_g_seen $_g_id"
+    _g_found=0
+    case $_g_flags in
+      *fail* | *noaddr*) ;;
+      *) continue ;;
+    esac
+    if [ "$_g_count" -gt 0 ]; then
+      log "an earlier identity $_g_id of this pod still owns slots; leaving it to an operator (redis-cli --cluster fix)"
+      continue
+    fi
+    log "forgetting $_g_id, an earlier identity of this pod, on every node"
+    timeout 60 redis-cli --cluster call "$SELF_IP:$PORT" CLUSTER FORGET "$_g_id" </dev/null >&2
+  done <<END
+$_g_views
+END
+  return "$_g_found"
 }
 
-# The highest-ordinal empty intended master spreads the slots once every shard has a member. Empty
-# masters that the layout wants as replicas get weight 0, so they never receive slots.
+# masters_sharing TABLE: how many masters share the slots once every intended master has some.
+masters_sharing() {
+  _k_n=0
+  while read -r _k_id _k_ip _k_ord _k_flags _k_master _k_link _k_count _k_open; do
+    healthy "$_k_flags" || continue
+    case $_k_flags in
+      *master*) ;;
+      *) continue ;;
+    esac
+    if [ "$_k_count" -gt 0 ] || { [ "$_k_ord" != - ] && is_master_ordinal "$_k_ord"; }; then
+      _k_n=$((_k_n + 1))
+    fi
+  done <<END
+$1
+END
+  printf '%s' "$_k_n"
+}
+
+# underfilled COUNT TABLE: COUNT slots are less than half of a fair share.
+underfilled() {
+  _u_masters=$(masters_sharing "$2")
+  [ "$_u_masters" -gt 0 ] && [ $(($1 * 2 * _u_masters)) -lt 16384 ]
+}
+
+# Spreads the slots over new (empty or underfilled) intended masters, e.g. after shards grew.
+# The highest-ordinal such master acts, once every shard has a member; past half the join timeout
+# any of them does. Empty masters that the layout wants as replicas get weight 0 (no slots).
 rebalance() {
   _b_table=$1
   _b_missing=
@@ -642,16 +710,16 @@ rebalance() {
       *master*) ;;
       *) continue ;;
     esac
-    [ "$_b_count" -eq 0 ] || continue
     if [ "$_b_ord" != - ] && is_master_ordinal "$_b_ord"; then
-      if [ "$_b_ord" -gt "$_b_highest" ]; then _b_highest=$_b_ord; fi
-    else
+      if underfilled "$_b_count" "$_b_table" && [ "$_b_ord" -gt "$_b_highest" ]; then
+        _b_highest=$_b_ord
+      fi
+    elif [ "$_b_count" -eq 0 ]; then
       _b_weights="$_b_weights $_b_id=0"
     fi
   done <<END
 $_b_table
 END
-  # Past half the join timeout any empty master acts, in case the chosen one is gone.
   _b_patient=$(($(now) < START + JOIN_TIMEOUT / 2))
   if [ -n "$_b_missing" ] && [ "$_b_patient" -eq 1 ]; then
     log "waiting for shard(s)$_b_missing to join before moving slots"
@@ -661,6 +729,11 @@ END
     log "waiting for $(pod_name "$_b_highest") to move slots to the new masters"
     return 1
   fi
+  # A node that just joined refuses imports (CLUSTERDOWN) until it sees the cluster healthy.
+  if [ "$(field cluster_state "$(cli "$LOCAL_HOST" CLUSTER INFO)")" != ok ]; then
+    log "waiting for cluster_state ok before moving slots"
+    return 1
+  fi
   _b_check=$(timeout 120 redis-cli --cluster check "$SELF_IP:$PORT" </dev/null 2>&1)
   case $_b_check in
     *"[OK] All 16384 slots covered"*) ;;
@@ -668,7 +741,7 @@ END
       log "cluster check does not pass yet; not moving slots"
       return 1 ;;
   esac
-  log "moving slots to the empty masters"
+  log "moving slots to the new masters"
   # shellcheck disable=SC2086 # weights are words "id=0"
   timeout "$JOIN_TIMEOUT" redis-cli --cluster rebalance "$SELF_IP:$PORT" --cluster-use-empty-masters \\
     \${_b_weights:+--cluster-weight $_b_weights} </dev/null >&2
@@ -688,18 +761,23 @@ END
     timeout "$JOIN_TIMEOUT" redis-cli --cluster fix "$SELF_IP:$PORT" --cluster-yes </dev/null >&2
     return 1
   fi
-  forget_old_selves "$_e_table" "$_e_id"
+  if old_selves "$_e_table" "$_e_id"; then
+    return 1
+  fi
   case $_e_flags in
     *master*)
-      if [ "$_e_count" -eq 0 ]; then
-        if _e_target=$(shard_master "$SHARD" "$_e_table"); then
-          log "empty master: replicating $_e_target, the master of shard $SHARD"
-          cli "$LOCAL_HOST" CLUSTER REPLICATE "$_e_target" >&2
-        elif is_master_ordinal "$ORDINAL"; then
-          rebalance "$_e_table"
-        else
+      if [ "$_e_count" -eq 0 ] && _e_target=$(shard_master "$SHARD" "$_e_table"); then
+        log "empty master: replicating $_e_target, the master of shard $SHARD"
+        cli "$LOCAL_HOST" CLUSTER REPLICATE "$_e_target" >&2
+        return 1
+      fi
+      if ! is_master_ordinal "$ORDINAL"; then
+        if [ "$_e_count" -eq 0 ]; then
           log "empty master: waiting for the master of shard $SHARD"
+          return 1
         fi
+      elif underfilled "$_e_count" "$_e_table"; then
+        rebalance "$_e_table"
         return 1
       fi ;;
   esac
@@ -763,12 +841,31 @@ create_cluster() {
   timeout 300 redis-cli --cluster create $_c_addrs --cluster-replicas 0 --cluster-yes </dev/null >&2
 }
 
+# earlier_self_active TABLE: an entry with this pod's name (this pod before it lost its data) still
+# owns slots or is not yet failed; joining now would race its failover.
+earlier_self_active() {
+  while read -r _l_id _l_ip _l_ord _l_flags _l_master _l_link _l_count _l_open; do
+    [ "$_l_ord" = "$ORDINAL" ] || continue
+    case $_l_flags in
+      *fail* | *noaddr*) [ "$_l_count" -gt 0 ] && return 0 ;;
+      *) return 0 ;;
+    esac
+  done <<END
+$1
+END
+  return 1
+}
+
 # A new node joins the formed cluster that SEED belongs to: as a replica of its shard's master when
 # the shard has one, else (intended masters only) as an empty master that a rebalance then fills.
 join_cluster() {
   _n_table=$(nodes_table "$1") || return 1
   if any_open "$_n_table"; then
     log "slots are being moved; waiting to join"
+    return 1
+  fi
+  if earlier_self_active "$_n_table"; then
+    log "an earlier identity of this pod is still active in the cluster; waiting for its failover"
     return 1
   fi
   if _n_master=$(shard_master "$SHARD" "$_n_table"); then
