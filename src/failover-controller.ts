@@ -105,6 +105,8 @@ function controllerScript(): string {
 export class FailoverController extends Construct {
   /** The controller Deployment. */
   public readonly deployment: k8s.KubeDeployment;
+  /** Lets voluntary disruptions (node drains) take one controller replica at a time. */
+  public readonly podDisruptionBudget: k8s.KubePodDisruptionBudget;
   /** The ServiceAccount it runs as. */
   public readonly serviceAccount: k8s.KubeServiceAccount;
   /** ConfigMap holding the controller program. */
@@ -242,6 +244,11 @@ export class FailoverController extends Construct {
           },
         },
       },
+    });
+    // parallel drains must not evict every replica at once and leave a node loss without a controller
+    this.podDisruptionBudget = new k8s.KubePodDisruptionBudget(this, 'Budget', {
+      metadata,
+      spec: { selector: { matchLabels: controllerLabels }, maxUnavailable: k8s.IntOrString.fromNumber(1) },
     });
   }
 }

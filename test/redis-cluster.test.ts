@@ -177,6 +177,9 @@ describe('RedisCluster options', () => {
     const exporter = pod.containers[1];
     expect(exporter.name).toBe('metrics');
     expect(exporter.image).toBe('docker.io/oliver006/redis_exporter:v1.66.0');
+    // an exporter outage restarts the exporter but never takes the Redis node out of its Services
+    expect(exporter.livenessProbe.httpGet).toEqual({ path: '/health', port: 9121 });
+    expect(exporter.readinessProbe).toBeUndefined();
     expect(env(exporter)).toMatchObject({ REDIS_ADDR: 'redis://127.0.0.1:6379', REDIS_EXPORTER_IS_CLUSTER: 'true', REDIS_PASSWORD: { secretKeyRef: { name: 'redis-auth', key: 'password' } } });
     expect(findObject(manifests, 'Service', 'redis').spec.ports.map((p: any) => p.name)).toEqual(['redis', 'metrics']);
     const sm = findObject(manifests, 'ServiceMonitor');

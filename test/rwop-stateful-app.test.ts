@@ -196,6 +196,9 @@ describe('RwopStatefulApp node-loss automation', () => {
     expect(program).toContain('node.kubernetes.io/out-of-service');
     expect(spec.containers[0].command).toEqual(['node', '/opt/failover/controller.js']);
     expect(app.failoverController?.leaseName).toBe('db-failover');
+    expect(findObject(manifests, 'PodDisruptionBudget', 'db-failover').spec).toEqual({
+      maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels },
+    });
   });
 
   test('the budget with automation is the sum of its terms, and drops the 6-minute detach wait only with the taint', () => {

@@ -1,7 +1,7 @@
 /**
  * jest globalTeardown for the cluster test project: stops the control plane
- * started by global-setup.ts. KEEP_CLUSTER=1 leaves it running (stop it later
- * with scripts/cluster/down.sh "$K8S_WORK_DIR").
+ * started by global-setup.ts. KEEP_CLUSTER=1 (or REUSE_CLUSTER) leaves it running
+ * (stop it later with scripts/cluster/down.sh "$K8S_WORK_DIR").
  */
 import { globalControlPlane, keepCluster } from './global-setup';
 
@@ -11,7 +11,7 @@ export default async function globalTeardown(): Promise<void> {
     return;
   }
   if (keepCluster()) {
-    process.stderr.write(`KEEP_CLUSTER=1: control plane left running in ${controlPlane.workDir}\n`);
+    process.stderr.write(`KEEP_CLUSTER=1 or REUSE_CLUSTER: control plane left running in ${controlPlane.workDir}\n`);
     return;
   }
   await controlPlane.stop();
