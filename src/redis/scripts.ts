@@ -13,8 +13,10 @@
  * - Formation: ordinal 0 creates the cluster from the intended masters (--cluster-replicas 0) once
  *   all of them answer as empty nodes and no peer belongs to a cluster. Every other node joins a
  *   healthy cluster by itself with --cluster add-node, as a replica of its shard's master, or as an
- *   empty intended master that the highest-ordinal new master then fills with --cluster rebalance
- *   --cluster-use-empty-masters. One join path serves the first start and every scale-up.
+ *   empty intended master. The highest-ordinal new master gives each empty one a slot (--cluster
+ *   reshard) and then evens out the masters that own slots (--cluster rebalance); a new master's
+ *   job exits only once it owns its fair share. One join path serves the first start and every
+ *   scale-up.
  * - Passwords never enter the ConfigMap or a command line: start.sh writes requirepass/masterauth
  *   to a mode-600 file under the tmp dir that redis-server includes; redis-cli reads REDISCLI_AUTH.
  */
@@ -542,8 +544,9 @@ healthy() {
   return 0
 }
 
-# shard_master SHARD TABLE: id of the current master of SHARD among healthy members other than this
-# pod: a master that owns slots, the master a member replicates, or the shard's intended master.
+# shard_master SHARD TABLE [SELF_ID]: id of the current master of SHARD among healthy members other
+# than this pod: a master that owns slots, the master a member replicates, or the shard's intended
+# master. A member that replicates SELF_ID already follows this node, so it names no other master.
 shard_master() {
   _m_first=$(($1 * (REPLICAS + 1)))
   _m_last=$((_m_first + REPLICAS))
@@ -560,7 +563,7 @@ shard_master() {
           return 0
         fi ;;
       *slave*)
-        if [ "$_m_master" != - ]; then
+        if [ "$_m_master" != - ] && [ "$_m_master" != "\${3:-}" ]; then
           printf '%s' "$_m_master"
           return 0
         fi ;;
@@ -667,33 +670,72 @@ END
   return "$_g_found"
 }
 
-# masters_sharing TABLE: how many masters share the slots once every intended master has some.
-masters_sharing() {
-  _k_n=0
-  while read -r _k_id _k_ip _k_ord _k_flags _k_master _k_link _k_count _k_open; do
-    healthy "$_k_flags" || continue
-    case $_k_flags in
+# Percent by which a master's slots may miss its fair share: the default threshold of redis-cli
+# --cluster rebalance, passed to it explicitly so that both agree on "balanced".
+REBALANCE_THRESHOLD=2
+
+# shard_owned SHARD TABLE: a healthy master of SHARD owns slots.
+shard_owned() {
+  _d_first=$(($1 * (REPLICAS + 1)))
+  _d_last=$((_d_first + REPLICAS))
+  while read -r _d_id _d_ip _d_ord _d_flags _d_master _d_link _d_count _d_open; do
+    [ "$_d_ord" != - ] || continue
+    [ "$_d_count" -gt 0 ] || continue
+    healthy "$_d_flags" || continue
+    case $_d_flags in
       *master*) ;;
       *) continue ;;
     esac
-    if [ "$_k_count" -gt 0 ] || { [ "$_k_ord" != - ] && is_master_ordinal "$_k_ord"; }; then
+    if [ "$_d_ord" -ge "$_d_first" ] && [ "$_d_ord" -le "$_d_last" ]; then
+      return 0
+    fi
+  done <<END
+$2
+END
+  return 1
+}
+
+# sharing ORDINAL FLAGS COUNT TABLE: the node takes a share of the slots: a healthy master that owns
+# slots, or an empty intended master of a shard that no master serves yet. Other empty masters (a
+# replica between add-node's MEET and its REPLICATE, one waiting for its master) take none.
+sharing() {
+  healthy "$2" || return 1
+  case $2 in
+    *master*) ;;
+    *) return 1 ;;
+  esac
+  [ "$3" -gt 0 ] && return 0
+  [ "$1" != - ] && is_master_ordinal "$1" && ! shard_owned $(($1 / (REPLICAS + 1))) "$4"
+}
+
+# fair_share TABLE: the slots each sharing master owns once the slots are balanced (0: none shares).
+fair_share() {
+  _k_n=0
+  while read -r _k_id _k_ip _k_ord _k_flags _k_master _k_link _k_count _k_open; do
+    if sharing "$_k_ord" "$_k_flags" "$_k_count" "$1"; then
       _k_n=$((_k_n + 1))
     fi
   done <<END
 $1
 END
-  printf '%s' "$_k_n"
+  if [ "$_k_n" -gt 0 ]; then
+    printf '%s' $((16384 / _k_n))
+  else
+    printf 0
+  fi
 }
 
-# underfilled COUNT TABLE: COUNT slots are less than half of a fair share.
+# underfilled COUNT FAIR: COUNT slots miss the fair share FAIR by more than the threshold, by the
+# rule redis-cli --cluster rebalance applies (|100 - 100 * FAIR / COUNT| > threshold).
 underfilled() {
-  _u_masters=$(masters_sharing "$2")
-  [ "$_u_masters" -gt 0 ] && [ $(($1 * 2 * _u_masters)) -lt 16384 ]
+  [ "$1" -lt "$2" ] && [ $((100 * ($2 - $1))) -gt $((REBALANCE_THRESHOLD * $1)) ]
 }
 
 # Spreads the slots over new (empty or underfilled) intended masters, e.g. after shards grew.
 # The highest-ordinal such master acts, once every shard has a member; past half the join timeout
-# any of them does. Empty masters that the layout wants as replicas get weight 0 (no slots).
+# any of them does. Empty ones get a first slot, then rebalance runs without
+# --cluster-use-empty-masters: that flag also counts, and feeds, a replica that add-node has met
+# but not yet attached (an empty master for a moment), whatever weights were computed before.
 rebalance() {
   _b_table=$1
   _b_missing=
@@ -702,20 +744,22 @@ rebalance() {
     shard_has_member "$_b_shard" "$_b_table" || _b_missing="$_b_missing $_b_shard"
     _b_shard=$((_b_shard + 1))
   done
+  _b_fair=$(fair_share "$_b_table")
   _b_highest=-1
-  _b_weights=
+  _b_empty=
+  _b_donor=
+  _b_most=0
   while read -r _b_id _b_ip _b_ord _b_flags _b_master _b_link _b_count _b_open; do
-    healthy "$_b_flags" || continue
-    case $_b_flags in
-      *master*) ;;
-      *) continue ;;
-    esac
-    if [ "$_b_ord" != - ] && is_master_ordinal "$_b_ord"; then
-      if underfilled "$_b_count" "$_b_table" && [ "$_b_ord" -gt "$_b_highest" ]; then
-        _b_highest=$_b_ord
-      fi
-    elif [ "$_b_count" -eq 0 ]; then
-      _b_weights="$_b_weights $_b_id=0"
+    sharing "$_b_ord" "$_b_flags" "$_b_count" "$_b_table" || continue
+    if [ "$_b_count" -eq 0 ]; then
+      _b_empty="$_b_empty $_b_id"
+    elif [ "$_b_count" -gt "$_b_most" ]; then
+      _b_most=$_b_count
+      _b_donor=$_b_id
+    fi
+    if [ "$_b_ord" != - ] && is_master_ordinal "$_b_ord" && underfilled "$_b_count" "$_b_fair" &&
+      [ "$_b_ord" -gt "$_b_highest" ]; then
+      _b_highest=$_b_ord
     fi
   done <<END
 $_b_table
@@ -741,10 +785,15 @@ END
       log "cluster check does not pass yet; not moving slots"
       return 1 ;;
   esac
-  log "moving slots to the new masters"
-  # shellcheck disable=SC2086 # weights are words "id=0"
-  timeout "$JOIN_TIMEOUT" redis-cli --cluster rebalance "$SELF_IP:$PORT" --cluster-use-empty-masters \\
-    \${_b_weights:+--cluster-weight $_b_weights} </dev/null >&2
+  for _b_id in $_b_empty; do
+    log "giving the empty master $_b_id a first slot from $_b_donor"
+    timeout "$JOIN_TIMEOUT" redis-cli --cluster reshard "$SELF_IP:$PORT" --cluster-from "$_b_donor" \\
+      --cluster-to "$_b_id" --cluster-slots 1 --cluster-yes </dev/null >&2 || return 1
+  done
+  # A move fails when a node turns replica meanwhile (add-node attaching one); the next pass resumes.
+  log "moving slots to the new masters (fair share: $_b_fair slots)"
+  timeout "$JOIN_TIMEOUT" redis-cli --cluster rebalance "$SELF_IP:$PORT" \\
+    --cluster-threshold "$REBALANCE_THRESHOLD" </dev/null >&2
   return 1
 }
 
@@ -766,7 +815,7 @@ END
   fi
   case $_e_flags in
     *master*)
-      if [ "$_e_count" -eq 0 ] && _e_target=$(shard_master "$SHARD" "$_e_table"); then
+      if [ "$_e_count" -eq 0 ] && _e_target=$(shard_master "$SHARD" "$_e_table" "$_e_id"); then
         log "empty master: replicating $_e_target, the master of shard $SHARD"
         cli "$LOCAL_HOST" CLUSTER REPLICATE "$_e_target" >&2
         return 1
@@ -776,7 +825,8 @@ END
           log "empty master: waiting for the master of shard $SHARD"
           return 1
         fi
-      elif underfilled "$_e_count" "$_e_table"; then
+      elif underfilled "$_e_count" "$(fair_share "$_e_table")"; then
+        # Settled only at a fair share: a rebalance cut short leaves this master short of it.
         rebalance "$_e_table"
         return 1
       fi ;;

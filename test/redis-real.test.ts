@@ -1,0 +1,564 @@
+import { execFile, execFileSync, spawn } from 'child_process';
+import * as fs from 'fs';
+import * as os from 'os';
+import * as path from 'path';
+import { Duration, Size } from 'cdk8s';
+import {
+  AppendFsync, MaxMemoryPolicy, renderRedisClusterFiles, renderRedisConf, renderRedisScripts, RedisClusterFilesOptions,
+} from '../src/redis';
+import { confQuote, shQuote } from '../src/redis/quote';
+import { ensureRedis, RedisFiles, RedisHarness, waitFor } from './support/redis-harness';
+import { Testing } from 'cdk8s';
+import { RedisCluster, RedisClusterProps } from '../src';
+import { findObject } from './support/validate';
+
+/** The ConfigMap data exactly as the construct synthesizes it: the real-Redis tests run what users deploy. */
+function synthesizedFiles(props: RedisClusterProps): RedisFiles {
+  const chart = Testing.chart();
+  new RedisCluster(chart, 'redis', { name: 'redis', ...props });
+  return findObject(Testing.synth(chart), 'ConfigMap', 'redis-config').data;
+}
+
+jest.setTimeout(240_000);
+
+function confLines(conf: string): string[] {
+  return conf.split('\n').filter(l => l && !l.startsWith('#'));
+}
+
+function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<{ code: number; output: string }> {
+  return new Promise(resolve => {
+    const child = execFile(cmd, args, { env: opts.env, timeout: 30_000 }, (err, stdout, stderr) => {
+      const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+      resolve({ code, output: `${stdout}${stderr}` });
+    });
+    // The command may exit without reading its input.
+    child.stdin!.on('error', () => undefined);
+    child.stdin!.end(opts.input ?? '');
+  });
+}
+
+describe('renderRedisConf', () => {
+  test('defaults: cluster mode, nodes.conf on the data dir, AOF everysec, default save points, full coverage', () => {
+    expect(confLines(renderRedisConf())).toEqual([
+      'port 6379',
+      'cluster-enabled yes',
+      'cluster-port 16379',
+      'cluster-config-file nodes.conf',
+      'cluster-node-timeout 15000',
+      'cluster-require-full-coverage yes',
+      'cluster-allow-reads-when-down no',
+      'cluster-preferred-endpoint-type hostname',
+      'bind * -::*',
+      'protected-mode no',
+      'daemonize no',
+      'logfile ""',
+      'appendonly yes',
+      'appendfsync everysec',
+      'aof-load-truncated yes',
+      'save 3600 1 300 100 60 10000',
+      'maxmemory-policy noeviction',
+    ]);
+  });
+
+  test('typed options render as Redis units and enums; extra settings are split into quoted arguments', () => {
+    const lines = confLines(renderRedisConf({
+      port: 7000,
+      clusterNodeTimeout: Duration.seconds(5),
+      clusterRequireFullCoverage: false,
+      maxMemory: Size.gibibytes(2),
+      maxMemoryPolicy: MaxMemoryPolicy.ALLKEYS_LFU,
+      persistence: { appendOnly: false, appendFsync: AppendFsync.ALWAYS, rdbSavePoints: [{ after: Duration.minutes(15), changes: 1 }] },
+      extraSettings: { 'notify-keyspace-events': 'Ex', 'client-output-buffer-limit': 'pubsub 64mb 16mb 90', 'lazyfree-lazy-eviction': 'yes', 'tcp-keepalive': '' },
+    }));
+    expect(lines).toEqual(expect.arrayContaining([
+      'port 7000', 'cluster-port 17000', 'cluster-node-timeout 5000', 'cluster-require-full-coverage no',
+      'maxmemory 2gb', 'maxmemory-policy allkeys-lfu', 'appendonly no', 'appendfsync always', 'save 900 1',
+      'notify-keyspace-events Ex', 'client-output-buffer-limit pubsub 64mb 16mb 90', 'lazyfree-lazy-eviction yes', 'tcp-keepalive ""',
+    ]));
+    expect(confLines(renderRedisConf({ maxMemory: Size.mebibytes(1536) }))).toContain('maxmemory 1536mb');
+    expect(confLines(renderRedisConf({ maxMemory: Size.kibibytes(1024 * 1024 + 1) }))).toContain('maxmemory 1048577kb');
+    expect(confLines(renderRedisConf({ persistence: { rdbSavePoints: [] } }))).toContain('save ""');
+  });
+
+  test('values that are not plain words are double-quoted with escapes', () => {
+    const conf = renderRedisConf({ extraSettings: { 'notify-keyspace-events': 'K"$x\\y' } });
+    expect(confLines(conf)).toContain('notify-keyspace-events "K\\"$x\\\\y"');
+    expect(confQuote('héllo')).toBe('"h\\xc3\\xa9llo"');
+    expect(confQuote('')).toBe('""');
+    expect(confQuote('10.0.0.1')).toBe('10.0.0.1');
+  });
+
+  test.each([
+    [{ port: 0 }, 'invalid port (0): must be an integer from 1 to 55535 (the cluster bus uses port + 10000)'],
+    [{ port: 60000 }, 'invalid port (60000): must be an integer from 1 to 55535'],
+    [{ clusterNodeTimeout: Duration.millis(100) }, 'invalid clusterNodeTimeout (100 millis): must be a whole number of milliseconds from 500 ms to 1 hour'],
+    [{ maxMemory: Size.kibibytes(512) }, 'invalid maxMemory (512 KiB): must be a whole number of KiB and at least 1 MiB'],
+    [{ maxMemoryPolicy: 'lru' as MaxMemoryPolicy }, 'invalid maxMemoryPolicy ("lru"): must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl'],
+    [{ persistence: { appendFsync: 'sometimes' as AppendFsync } }, 'invalid persistence.appendFsync ("sometimes"): must be one of always, everysec, no'],
+    [{ persistence: { rdbSavePoints: [{ after: Duration.millis(1500), changes: 1 }] } }, 'invalid persistence.rdbSavePoints[0].after (1 second 500 millis): must be a whole number of seconds, at least 1 s'],
+    [{ persistence: { rdbSavePoints: [{ after: Duration.seconds(60), changes: 0 }] } }, 'invalid persistence.rdbSavePoints[0].changes (0): must be an integer of at least 1'],
+    [{ extraSettings: { port: '6380' } }, 'invalid extraSettings key ("port"): "port" is owned by the construct (use the port option); accepted: any other redis.conf directive'],
+    [{ extraSettings: { requirepass: 'x' } }, 'invalid extraSettings key ("requirepass"): "requirepass" is owned by the construct (the password comes from a Secret'],
+    [{ extraSettings: { 'cluster-announce-ip': '1.2.3.4' } }, 'invalid extraSettings key ("cluster-announce-ip"): "cluster-announce-ip" is owned by the construct (start.sh announces the pod address and hostname)'],
+    [{ extraSettings: { dir: '/x' } }, 'invalid extraSettings key ("dir"): "dir" is owned by the construct'],
+    [{ extraSettings: { maxmemory: '1gb' } }, 'invalid extraSettings key ("maxmemory"): "maxmemory" is owned by the construct (use the maxMemory option)'],
+    [{ extraSettings: { 'Bad Key': 'x' } }, 'invalid extraSettings key ("Bad Key"): must be a redis.conf directive name'],
+    [{ extraSettings: { 'notify-keyspace-events': 'Ex\nrequirepass x' } }, 'invalid extraSettings key "notify-keyspace-events" value ("Ex\\nrequirepass x"): must not contain control characters such as newlines (found "\\n")'],
+  ])('rejects %j', (options, message) => {
+    expect(() => renderRedisConf(options as never)).toThrow(message);
+  });
+});
+
+describe('shQuote', () => {
+  test.each([
+    ['plain'], [''], ["it's"], ['$(touch /tmp/x) `id` $HOME'], ['a\nb'], ['"\\'], ["'''"], ['héllo wörld'], ['*?[a]'],
+  ])('%j survives sh and bash word parsing unchanged', async (value) => {
+    expect(shQuote(value).startsWith("'")).toBe(true);
+    for (const shell of ['sh', 'bash']) {
+      const { code, output } = await run(shell, ['-c', `printf '%s' ${shQuote(value)}`]);
+      expect(code).toBe(0);
+      expect(output).toBe(value);
+    }
+  });
+
+  test('rejects NUL', () => {
+    expect(() => shQuote('a\0b')).toThrow('must not contain NUL characters');
+  });
+});
+
+const BASE: RedisClusterFilesOptions = { statefulSetName: 'redis', headlessServiceName: 'redis-headless', shards: 3, replicasPerShard: 1 };
+
+describe('renderRedisScripts', () => {
+  test('every script parses under sh (dash) and bash, and passes shellcheck when it is installed', () => {
+    const files = renderRedisClusterFiles(BASE);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-scripts-'));
+    let shellcheck = true;
+    try {
+      execFileSync('shellcheck', ['--version'], { stdio: 'ignore' });
+    } catch {
+      shellcheck = false;
+    }
+    try {
+      for (const [file, content] of Object.entries(files)) {
+        if (!file.endsWith('.sh')) continue;
+        const p = path.join(dir, file);
+        fs.writeFileSync(p, content);
+        expect(content.startsWith('#!/bin/sh\n')).toBe(true);
+        execFileSync('sh', ['-n', p]);
+        execFileSync('bash', ['-n', p]);
+        if (shellcheck) {
+          execFileSync('shellcheck', ['-s', 'sh', p]);
+          execFileSync('shellcheck', ['-s', 'bash', p]);
+        }
+      }
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('topology and paths are rendered as quoted settings', () => {
+    const s = renderRedisScripts({ ...BASE, shards: 4, replicasPerShard: 2, port: 7000, clusterDomain: 'k8s.example' });
+    expect(s.clusterInit).toContain("STS_NAME='redis'");
+    expect(s.clusterInit).toContain("SHARDS='4'");
+    expect(s.clusterInit).toContain("NODE_COUNT='12'");
+    expect(s.clusterInit).toContain("BUS_PORT='17000'");
+    expect(s.clusterInit).toContain("CLUSTER_DOMAIN='k8s.example'");
+    expect(s.start).toContain("CONFIG_DIR=${REDIS_CONFIG_DIR:-'/etc/redis-cluster'}");
+    expect(s.start).toContain('exec redis-server "$CONFIG_DIR/redis.conf" --include "$RUNTIME_CONF"');
+    expect(s.liveness).toContain("PORT='7000'");
+  });
+
+  test.each([
+    [{ shards: 2 }, 'invalid shards (2): must be an integer from 3 to 16384'],
+    [{ replicasPerShard: -1 }, 'invalid replicasPerShard (-1): must be an integer from 0 to 100'],
+    [{ statefulSetName: 'Redis' }, 'invalid statefulSetName ("Redis"): must be a DNS label of at most 61 characters'],
+    [{ headlessServiceName: 'a_b' }, 'invalid headlessServiceName ("a_b"): must be a DNS label'],
+    [{ clusterDomain: 'bad domain' }, 'invalid clusterDomain ("bad domain"): must be a DNS subdomain'],
+    [{ commandTimeout: Duration.millis(500) }, 'invalid commandTimeout (500 millis): must be a whole number of seconds from 1 s to 60 s'],
+    [{ joinTimeout: Duration.seconds(5) }, 'invalid joinTimeout (5 seconds): must be a whole number of seconds from 10 s to 86400 s'],
+    [{ port: 6380, config: { port: 6381 } }, 'invalid config.port (6381): must be unset or equal to port (6380)'],
+  ])('rejects %j', (options, message) => {
+    expect(() => renderRedisClusterFiles({ ...BASE, ...options } as RedisClusterFilesOptions)).toThrow(message);
+  });
+});
+
+/** Runs a probe script against a fake redis-cli that prints `reply` (or hangs); returns its calls too. */
+async function probeWithFakeCli(script: string, reply: string, opts: { hang?: boolean } = {}): Promise<{ code: number; output: string; calls: string }> {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fake-redis-cli-'));
+  const calls = path.join(dir, 'calls');
+  try {
+    fs.writeFileSync(path.join(dir, 'redis-cli'), [
+      '#!/bin/sh',
+      `printf 'auth=%s argv=%s\\n' "$REDISCLI_AUTH" "$*" >>${shQuote(calls)}`,
+      opts.hang ? 'exec sleep 30' : `cat >/dev/null; printf '%s\\n' ${shQuote(reply)}`,
+      '',
+    ].join('\n'), { mode: 0o755 });
+    fs.writeFileSync(path.join(dir, 'probe.sh'), script);
+    const r = await run('sh', [path.join(dir, 'probe.sh')], { env: { PATH: `${dir}:${process.env.PATH}`, REDIS_PASSWORD: 'pw' } });
+    return { ...r, calls: fs.existsSync(calls) ? fs.readFileSync(calls, 'utf8') : '' };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+describe('probe decisions (fake redis-cli)', () => {
+  const scripts = renderRedisScripts({ ...BASE, commandTimeout: Duration.seconds(1) });
+
+  test.each([
+    ['PONG', 0],
+    ['LOADING Redis is loading the dataset in memory', 0],
+    ['MASTERDOWN Link with MASTER is down and replica-serve-stale-data is set to \'no\'.', 0],
+    ['(error) LOADING Redis is loading the dataset in memory', 0],
+    ['NOAUTH Authentication required.', 1],
+    ['Could not connect to Redis at 127.0.0.1:6379: Connection refused', 1],
+    ['BUSY Redis is busy running a script', 1],
+    ['', 1],
+  ])('liveness on %j exits %i', async (reply, expected) => {
+    const r = await probeWithFakeCli(scripts.liveness, reply);
+    expect(r.code).toBe(expected);
+  });
+
+  test('the password reaches redis-cli through REDISCLI_AUTH, never argv; a hanging redis-cli fails the probe in time', async () => {
+    const ok = await probeWithFakeCli(scripts.liveness, 'PONG');
+    expect(ok.code).toBe(0);
+    expect(ok.calls).toBe('auth=pw argv=-h 127.0.0.1 -p 6379 PING\n');
+    const start = Date.now();
+    const hung = await probeWithFakeCli(scripts.liveness, '', { hang: true });
+    expect(hung.code).toBe(1);
+    expect(Date.now() - start).toBeLessThan(10_000);
+  });
+
+  test.each([
+    ['PONG\ncluster_state:ok\ncluster_slots_assigned:16384', 0],
+    ['PONG\ncluster_state:fail\ncluster_slots_assigned:16384', 1],
+    ['LOADING Redis is loading the dataset in memory\nLOADING Redis is loading the dataset in memory', 1],
+    ['MASTERDOWN Link with MASTER is down', 1],
+    ['PONG\nERR This instance has cluster support disabled', 1],
+  ])('readiness on %j exits %i', async (reply, expected) => {
+    const r = await probeWithFakeCli(scripts.readiness, reply);
+    expect(r.code).toBe(expected);
+  });
+});
+
+describe('real redis-server', () => {
+  beforeAll(() => ensureRedis());
+
+  test('liveness accepts a node that is LOADING its dataset; readiness does not', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-loading-'));
+    const address = `127.${16 + Math.floor(Math.random() * 234)}.250.1`;
+    const port = 7391;
+    const scripts = renderRedisScripts({ ...BASE, port });
+    fs.writeFileSync(path.join(dir, 'liveness.sh'), scripts.liveness);
+    fs.writeFileSync(path.join(dir, 'readiness.sh'), scripts.readiness);
+    const env = { PATH: process.env.PATH, REDIS_PASSWORD: 'pw', REDIS_LOCAL_HOST: address };
+    const args = ['--port', String(port), '--bind', address, '--dir', dir, '--requirepass', 'pw', '--save', '', '--appendonly', 'no', '--enable-debug-command', 'yes'];
+    const startServer = (extra: string[]) => {
+      const child = spawn('redis-server', [...args, ...extra], { detached: true, stdio: 'ignore' });
+      return { child, exited: new Promise(resolve => child.once('exit', resolve)) };
+    };
+    const cli = (...a: string[]) => run('redis-cli', ['-h', address, '-p', String(port), ...a], { env: { PATH: process.env.PATH, REDISCLI_AUTH: 'pw' } });
+    let server = startServer([]);
+    try {
+      await waitFor('redis-server', async () => (await cli('PING')).output.trim() === 'PONG', 10_000, 100);
+      await cli('DEBUG', 'POPULATE', '200000');
+      await cli('SAVE');
+      await cli('SHUTDOWN', 'NOSAVE');
+      await server.exited;
+      // key-load-delay slows loading (microseconds per key) so the LOADING phase lasts a few seconds.
+      server = startServer(['--key-load-delay', '20', '--loading-process-events-interval-bytes', '1024']);
+      await waitFor('LOADING reply', async () => (await cli('PING')).output.includes('LOADING'), 10_000, 50);
+      const live = await run('sh', [path.join(dir, 'liveness.sh')], { env });
+      const ready = await run('sh', [path.join(dir, 'readiness.sh')], { env });
+      expect((await cli('PING')).output).toContain('LOADING');
+      expect(live).toEqual({ code: 0, output: '' });
+      expect(ready.code).toBe(1);
+      expect(ready.output).toContain('PING answered: LOADING');
+    } finally {
+      try {
+        process.kill(-server.child.pid!, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+/** Waits until every running pod reports a healthy cluster of `nodes` nodes with all slots. */
+async function waitHealthy(h: RedisHarness, nodes: number, timeoutMs = 90_000): Promise<void> {
+  try {
+    await waitFor(`a healthy cluster of ${nodes} nodes`, async () => {
+      for (const o of h.runningOrdinals()) {
+        const info = await h.clusterInfo(o);
+        if (info.cluster_state !== 'ok' || info.cluster_slots_assigned !== '16384' || info.cluster_known_nodes !== String(nodes)) {
+          return false;
+        }
+        const table = await h.clusterNodes(o);
+        if (table.some(n => n.flags.some(f => f.startsWith('fail') || f === 'handshake') || n.link !== 'connected')) return false;
+        if (h.runningOrdinals().some(p => !table.some(n => n.hostname === h.hostnameOf(p) && n.ip === h.addressOf(p)))) return false;
+      }
+      const readiness = await Promise.all(h.runningOrdinals().map(o => h.runScript(o, 'readiness.sh')));
+      // The formation job of every pod has finished (it exits once its node is settled).
+      return readiness.every(r => r.code === 0) && h.runningOrdinals().every(o => h.clusterInitDone(o));
+    }, timeoutMs);
+  } catch (e) {
+    throw new Error(`${(e as Error).message}\n${h.logs()}`);
+  }
+}
+
+/** Shards as {master ordinal, replica ordinals}, read from pod `via`'s CLUSTER NODES. */
+async function shards(h: RedisHarness, via: number): Promise<Array<{ master: number; replicas: number[]; slots: number }>> {
+  const table = await h.clusterNodes(via);
+  const ordinal = (hostname: string) => Number(/-(\d+)\./.exec(hostname)![1]);
+  return table.filter(n => n.flags.includes('master') && n.slots > 0)
+    .map(m => ({
+      master: ordinal(m.hostname),
+      replicas: table.filter(r => r.masterId === m.id).map(r => ordinal(r.hostname)).sort((a, b) => a - b),
+      slots: m.slots,
+    }))
+    .sort((a, b) => a.master - b.master);
+}
+
+async function myIds(h: RedisHarness): Promise<string[]> {
+  return Promise.all(h.runningOrdinals().map(o => h.cli(o, 'CLUSTER', 'MYID')));
+}
+
+async function checkOutput(h: RedisHarness, ordinal: number): Promise<string> {
+  return h.cliAt(h.addressOf(ordinal), ['--cluster', 'check', `${h.addressOf(ordinal)}:${h.port}`]);
+}
+
+const KEYS = Array.from({ length: 200 }, (_, i) => `key:${i}`);
+
+async function readAllKeys(h: RedisHarness): Promise<void> {
+  for (const k of KEYS) {
+    expect(await h.clusterCommand(['GET', k])).toBe(`value-of-${k}`);
+  }
+}
+
+describe('Redis Cluster from the rendered files (real redis-server, auth on)', () => {
+  // A password that needs quoting in redis.conf and in sh.
+  const password = 'p@ss "w\\rd" \'$HOME\' #1';
+  const options: RedisClusterFilesOptions = {
+    ...BASE,
+    port: 7301,
+    commandTimeout: Duration.seconds(2),
+    joinTimeout: Duration.seconds(120),
+    pollInterval: Duration.seconds(1),
+    config: { clusterNodeTimeout: Duration.seconds(2) },
+  };
+  const props: RedisClusterProps = {
+    port: 7301, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+  };
+  let h: RedisHarness;
+  let ids: string[];
+
+  beforeAll(() => {
+    const files = synthesizedFiles(props);
+    // the construct renders the same files as the render functions with the same settings (poll interval aside)
+    expect(files['redis.conf']).toBe(renderRedisClusterFiles(options)['redis.conf']);
+    h = new RedisHarness({ files, statefulSetName: 'redis', password });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test('(1) 3 shards x 1 replica form a cluster: all slots covered, replica 2k+1 follows master 2k', async () => {
+    const t0 = Date.now();
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    const check = await checkOutput(h, 0);
+    expect(check).toContain('[OK] All nodes agree about slots configuration.');
+    expect(check).toContain('[OK] All 16384 slots covered.');
+    const info = await h.clusterInfo(3);
+    expect(info.cluster_state).toBe('ok');
+    expect(info.cluster_slots_assigned).toBe('16384');
+    expect(info.cluster_size).toBe('3');
+    expect((await shards(h, 5)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    // No password in the ConfigMap files, the per-pod file is private.
+    for (const content of Object.values(synthesizedFiles(props))) expect(content).not.toContain('w\\rd');
+    const runtime = path.join(h.root, 'pod-0', 'run', 'redis-runtime.conf');
+    expect(fs.statSync(runtime).mode & 0o777).toBe(0o600);
+    // Clients are redirected to the stable DNS names.
+    const moved = await Promise.all([0, 2, 4].map(o => h.cli(o, 'GET', 'some-key')));
+    expect(moved.filter(r => r.startsWith('MOVED'))).toEqual(
+      expect.arrayContaining([expect.stringMatching(/^MOVED \d+ redis-[024]\.redis-headless\.test\.svc\.cluster\.local:7301$/)]));
+    // eslint-disable-next-line no-console
+    console.log(`cluster formed in ${Date.now() - t0} ms`);
+    ids = await myIds(h);
+  });
+
+  test('(2) every node killed and started again keeps its keys (AOF) and its node id; nothing is re-created', async () => {
+    for (const k of KEYS) expect(await h.clusterCommand(['SET', k, `value-of-${k}`])).toBe('OK');
+    // SIGKILL: no shutdown save, so the keys can only come back from the AOF (fsynced every second).
+    await new Promise(resolve => setTimeout(resolve, 2_000));
+    await h.stopAll('SIGKILL');
+    expect(h.runningOrdinals()).toEqual([]);
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect(await myIds(h)).toEqual(ids);
+    await readAllKeys(h);
+    expect(fs.readdirSync(path.join(h.dataDir(0), 'appendonlydir')).length).toBeGreaterThan(0);
+    const creatorLog = fs.readFileSync(h.logFile(0), 'utf8');
+    expect(creatorLog.match(/creating the cluster/g)).toHaveLength(1);
+    expect(creatorLog).toContain('nodes.conf found, rejoining the cluster');
+  });
+
+  test('(3a) a master that comes back on a different address rejoins; every node sees the new address', async () => {
+    const before = h.addressOf(2);
+    await h.stop(2);
+    h.start(2, { newAddress: true });
+    expect(h.addressOf(2)).not.toBe(before);
+    await waitHealthy(h, 6);
+    for (const o of h.runningOrdinals()) {
+      const node2 = (await h.clusterNodes(o)).find(n => n.hostname === h.hostnameOf(2))!;
+      expect(node2.ip).toBe(h.addressOf(2));
+    }
+    expect(await myIds(h)).toEqual(ids);
+    const topology = await shards(h, 0);
+    expect(topology).toHaveLength(3);
+    expect(topology.every(s => s.replicas.length === 1)).toBe(true);
+    await readAllKeys(h);
+  });
+
+  test('(3b) all nodes restart on new addresses at once and re-form the same cluster', async () => {
+    const before = h.runningOrdinals().map(o => h.addressOf(o));
+    await h.stopAll();
+    for (let o = 0; o < 6; o++) h.start(o, { newAddress: true });
+    const after = h.runningOrdinals().map(o => h.addressOf(o));
+    expect(after.filter(a => before.includes(a))).toEqual([]);
+    await waitHealthy(h, 6);
+    expect(await myIds(h)).toEqual(ids);
+    expect(await checkOutput(h, 5)).toContain('[OK] All 16384 slots covered.');
+    await readAllKeys(h);
+  });
+
+  test('(3c) a replica that lost its data volume joins again as a new node of its shard; its old identity is forgotten', async () => {
+    const oldId = await h.cli(3, 'CLUSTER', 'MYID');
+    await h.stop(3);
+    fs.rmSync(h.dataDir(3), { recursive: true, force: true });
+    h.start(3);
+    await waitHealthy(h, 6);
+    const newId = await h.cli(3, 'CLUSTER', 'MYID');
+    expect(newId).not.toBe(oldId);
+    for (const o of h.runningOrdinals()) {
+      expect((await h.clusterNodes(o)).map(n => n.id)).not.toContain(oldId);
+    }
+    const shard1 = (await shards(h, 0)).find(s => s.master === 2 || s.replicas.includes(2))!;
+    expect([shard1.master, ...shard1.replicas].sort()).toEqual([2, 3]);
+    await readAllKeys(h);
+  });
+
+  test('(3d) a master that lost its data volume and its address: its replica takes over, it rejoins as that replica\'s replica', async () => {
+    const oldId = await h.cli(0, 'CLUSTER', 'MYID');
+    await h.stop(0, 'SIGKILL');
+    fs.rmSync(h.dataDir(0), { recursive: true, force: true });
+    h.start(0, { newAddress: true });
+    await waitHealthy(h, 6);
+    for (const o of h.runningOrdinals()) {
+      expect((await h.clusterNodes(o)).map(n => n.id)).not.toContain(oldId);
+    }
+    const shard0 = (await shards(h, 2)).find(s => s.master === 1)!;
+    expect(shard0.replicas).toEqual([0]);
+    await readAllKeys(h);
+  });
+
+  test('(4) growing from 3 to 4 shards adds a master with slots and its replica; keys stay readable', async () => {
+    const grown = synthesizedFiles({ ...props, shards: 4 });
+    h.setFiles(grown);
+    h.start(6);
+    h.start(7);
+    await waitHealthy(h, 8, 180_000);
+    const topology = await shards(h, 7);
+    expect(topology).toHaveLength(4);
+    expect(topology.every(s => s.slots > 0 && s.replicas.length === 1)).toBe(true);
+    const shard3 = topology.find(s => s.master === 6)!;
+    expect(shard3.replicas).toEqual([7]);
+    expect(shard3.slots).toBeGreaterThan(16384 / 4 - 200);
+    // Every master is within redis-cli's rebalance threshold (2 %) of a fair share.
+    for (const s of topology) expect(Math.abs(s.slots - Math.floor(16384 / 4)) * 100).toBeLessThanOrEqual(2 * s.slots);
+    const check = await checkOutput(h, 6);
+    expect(check).toContain('[OK] All 16384 slots covered.');
+    expect(check).not.toContain('[WARNING]');
+    expect(check).not.toContain('[ERR]');
+    await readAllKeys(h);
+  });
+
+  test('(5) growing to 5 shards while a node turns replica mid-move: the cut-short rebalance resumes until the new master has a fair share', async () => {
+    // A node outside the StatefulSet, an empty master until the test attaches it as a replica: what a
+    // replica is between add-node's MEET and its REPLICATE. Slot moves fail once it is a replica.
+    const dir = path.join(h.root, 'extra');
+    fs.mkdirSync(dir, { recursive: true });
+    const address = h.addressOf(0).replace(/^(127\.\d+)\..*$/, '$1.200.1');
+    fs.writeFileSync(path.join(dir, 'redis.conf'), [
+      `port ${h.port}`, `bind ${address}`, `cluster-announce-ip ${address}`, `replica-announce-ip ${address}`, 'cluster-enabled yes', 'cluster-config-file nodes.conf', 'cluster-node-timeout 2000',
+      `dir ${confQuote(dir)}`, `requirepass ${confQuote(password)}`, `masterauth ${confQuote(password)}`, 'appendonly no', 'save ""', '',
+    ].join('\n'));
+    const log = fs.openSync(path.join(dir, 'log'), 'a');
+    const extra = spawn('redis-server', [path.join(dir, 'redis.conf')], { detached: true, stdio: ['ignore', log, log] });
+    fs.closeSync(log);
+    try {
+      await waitFor('the extra redis-server', async () => (await h.cliAt(address, ['PING'])) === 'PONG', 10_000, 100);
+      const extraId = await h.cliAt(address, ['CLUSTER', 'MYID']);
+      await h.cliAt(address, ['CLUSTER', 'MEET', h.addressOf(0), String(h.port)]);
+      await waitFor('every pod to know the extra node', async () => {
+        for (const o of h.runningOrdinals()) if ((await h.clusterInfo(o)).cluster_known_nodes !== '9') return false;
+        return true;
+      }, 30_000);
+
+      h.setFiles(synthesizedFiles({ ...props, shards: 5 }));
+      h.start(8);
+      h.start(9);
+      // Cut the move short past half of the new master's share (3276 slots), short of all of it.
+      const mySlots = async (o: number) => (await h.clusterNodes(o)).find(n => n.flags.includes('myself'))!.slots;
+      await waitFor('redis-8 to own 2000 slots', async () => h.isRunning(8) && await mySlots(8) >= 2000, 120_000, 100);
+      const donor = (await h.clusterNodes(0)).find(n => n.flags.includes('master') && n.slots > 0 && n.hostname !== h.hostnameOf(8))!;
+      expect(await h.cliAt(address, ['CLUSTER', 'REPLICATE', donor.id])).toBe('OK');
+      await waitFor('the move to stop', async () => /SETSLOT only with masters/.test(h.currentLog(8)), 30_000, 100);
+      expect(await mySlots(8)).toBeLessThan(3100);
+      // Removing the node while add-node still waits for it to agree would stall that add-node.
+      await waitFor('the jobs of redis-8 and redis-9 to finish', async () => h.clusterInitDone(8) && h.clusterInitDone(9), 120_000);
+      // del-node makes every node forget it and resets it.
+      await h.cliAt(h.addressOf(0), ['--cluster', 'del-node', `${h.addressOf(0)}:${h.port}`, extraId]);
+    } finally {
+      try {
+        process.kill(-extra.pid!, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
+    await waitHealthy(h, 10, 180_000);
+    const topology = await shards(h, 9);
+    expect(topology).toHaveLength(5);
+    expect(topology.every(s => s.replicas.length === 1)).toBe(true);
+    expect(topology.find(s => s.master === 8)!.replicas).toEqual([9]);
+    for (const s of topology) expect(Math.abs(s.slots - Math.floor(16384 / 5)) * 100).toBeLessThanOrEqual(2 * s.slots);
+    const check = await checkOutput(h, 8);
+    expect(check).toContain('[OK] All 16384 slots covered.');
+    expect(check).not.toContain('[WARNING]');
+    await readAllKeys(h);
+  });
+});
+
+describe('Redis Cluster in the plain three-pod shape: 3 shards, no replicas, auth off, every script under bash (real redis-server)', () => {
+  let h: RedisHarness;
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test('3 masters form a cluster covering every slot', async () => {
+    const files: RedisFiles = synthesizedFiles({
+      shards: 3, replicasPerShard: 0, port: 7311, auth: { enabled: false },
+      joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+    });
+    // The same scripts under bash: start.sh and the probes directly, cluster-init through start.sh.
+    const bashFiles = { ...files, 'start.sh': files['start.sh'].replace('REDIS_SERVER_PID=$$ sh ', () => 'REDIS_SERVER_PID=$$ bash ') };
+    expect(bashFiles['start.sh']).toContain('REDIS_SERVER_PID=$$ bash "$CONFIG_DIR/cluster-init.sh" &');
+    h = new RedisHarness({ files: bashFiles, statefulSetName: 'redis', shell: 'bash' });
+    for (let o = 0; o < 3; o++) h.start(o);
+    await waitHealthy(h, 3);
+    expect((await shards(h, 0)).map(s => [s.master, s.replicas])).toEqual([[0, []], [1, []], [2, []]]);
+    expect(await checkOutput(h, 1)).toContain('[OK] All 16384 slots covered.');
+    expect(await h.clusterCommand(['SET', 'a', '1'])).toBe('OK');
+    expect(await h.clusterCommand(['GET', 'a'])).toBe('1');
+  });
+});
