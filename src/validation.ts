@@ -1,4 +1,4 @@
-import { ApiObject, Chart, Duration, JsonPatch, Size } from 'cdk8s';
+import { ApiObject, Chart, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
 
 /**
@@ -15,7 +15,7 @@ export function describeValue(value: unknown): string {
     return `(${value.toHumanString()})`;
   }
   if (value instanceof Size) {
-    return `(${value.toKibibytes()} KiB)`;
+    return `(${value.toKibibytes({ rounding: SizeRoundingBehavior.NONE })} KiB)`;
   }
   if (value === undefined) {
     return '(unset)';
@@ -76,7 +76,7 @@ export function wholeSeconds(scope: IConstruct, prop: string, value: Duration, m
  * @internal
  */
 export function sizeQuantity(scope: IConstruct, prop: string, value: Size, minMebibytes = 1): string {
-  const kib = value.toKibibytes();
+  const kib = value.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
   if (!Number.isInteger(kib) || kib % 1024 !== 0 || kib / 1024 < minMebibytes) {
     throw propError(scope, prop, value, `must be a whole number of MiB, at least ${minMebibytes} MiB (for example Size.gibibytes(20))`);
   }

@@ -173,3 +173,8 @@ describe('StatefulWorkload', () => {
     expect(() => synth(props)).toThrow(message);
   });
 });
+
+test('a size that is not a whole number of KiB gets the construct error, not a conversion error', () => {
+  expect(() => synth({ volumeClaimTemplates: [{ name: 'data', size: Size.kibibytes(1.5) }] }))
+    .toThrow(/test\/w: invalid volumeClaimTemplates\[0\].size \(1.5 KiB\): must be a whole number of MiB/);
+});

@@ -1,23 +1,9 @@
-import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { describeValue } from '../validation';
 
 /** @internal */
 export const DEFAULT_REDIS_PORT = 6379;
 /** @internal */
 export const CLUSTER_BUS_PORT_OFFSET = 10000;
-
-/** @internal */
-export function describeValue(value: unknown): string {
-  if (value instanceof Duration) {
-    return `(${value.toHumanString()})`;
-  }
-  if (value instanceof Size) {
-    return `(${value.toKibibytes({ rounding: SizeRoundingBehavior.NONE })} KiB)`;
-  }
-  if (value === undefined) {
-    return '(unset)';
-  }
-  return `(${JSON.stringify(value)})`;
-}
 
 /** @internal */
 export function optionError(option: string, value: unknown, accepted: string): Error {
