@@ -5,7 +5,7 @@
  */
 import { Chart, Size, Testing } from 'cdk8s';
 import { RwopStatefulApp } from '../../src';
-import { applyAll, Cleanup, waitForWorkloads } from './support/deploy';
+import { applyAll, Cleanup, useNamespace, waitForWorkloads } from './support/deploy';
 import { condition, Kube, sleep, waitFor } from './support/kube';
 
 const NS = 'cluster-rwop-scheduling';
@@ -13,19 +13,9 @@ const NS = 'cluster-rwop-scheduling';
 let kube: Kube;
 let cleanup: Cleanup;
 
-beforeAll(async () => {
-  kube = Kube.connect();
-  cleanup = new Cleanup(kube);
-  cleanup.namespace(NS);
-  await kube.createNamespace(NS);
-});
-
-afterAll(async () => {
-  try {
-    await cleanup?.run();
-  } finally {
-    kube?.close();
-  }
+useNamespace(NS, (k, c) => {
+  kube = k;
+  cleanup = c;
 });
 
 /** A pod that passes Pod Security "restricted" and mounts the claim. */

@@ -9,7 +9,7 @@ import {
   PlacementCenter, PlacementCenterRollout, PvcRetentionAction, StatefulWorkload, StatefulWorkloadProps, StorageClass, StorageProvisioner,
   VolumeBindingMode, ReclaimPolicy,
 } from '../../src';
-import { applyAll, Cleanup, persistentVolumeFor, refOf } from './support/deploy';
+import { applyAll, Cleanup, useNamespace, persistentVolumeFor, refOf } from './support/deploy';
 import { condition, isPodReady, Kube, ordinalOf, sleep, waitFor, Watch, WatchEvent } from './support/kube';
 
 const NS = 'cluster-statefulset';
@@ -18,19 +18,9 @@ const STATIC_CLASS = 'cluster-statefulset-static';
 let kube: Kube;
 let cleanup: Cleanup;
 
-beforeAll(async () => {
-  kube = Kube.connect();
-  cleanup = new Cleanup(kube);
-  cleanup.namespace(NS);
-  await kube.createNamespace(NS);
-});
-
-afterAll(async () => {
-  try {
-    await cleanup?.run();
-  } finally {
-    kube?.close();
-  }
+useNamespace(NS, (k, c) => {
+  kube = k;
+  cleanup = c;
 });
 
 function synth(build: (chart: Chart) => void): any[] {

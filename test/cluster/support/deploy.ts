@@ -286,3 +286,26 @@ export async function waitForWorkloads(kube: Kube, manifests: any[], timeoutMs =
 export function podSummary(pods: any[]): string {
   return pods.map((p) => `${p.metadata.name}:${p.status?.phase}/${isPodReady(p) ? 'Ready' : 'NotReady'}@${p.spec.nodeName ?? '-'}`).join(' ');
 }
+
+/**
+ * A test file's own namespace: created (Pod Security restricted) before its tests, and deleted with
+ * everything the file registered for cleanup after them, also when a test fails.
+ */
+export function useNamespace(ns: string, bind: (kube: Kube, cleanup: Cleanup) => void): void {
+  let kube: Kube | undefined;
+  let cleanup: Cleanup | undefined;
+  beforeAll(async () => {
+    kube = Kube.connect();
+    cleanup = new Cleanup(kube);
+    cleanup.namespace(ns);
+    await kube.createNamespace(ns);
+    bind(kube, cleanup);
+  });
+  afterAll(async () => {
+    try {
+      await cleanup?.run();
+    } finally {
+      kube?.close();
+    }
+  });
+}
