@@ -6,7 +6,7 @@ import { FailoverController, FailoverControllerOptions, FailoverAction } from '.
 import { Probe, ProbeKind, ProbeTimings } from './probe';
 import { IStorageClass } from './storage-class';
 import { ContainerMount, ContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload, TaintEffect, Toleration } from './stateful-workload';
-import { checkDnsLabel, propError, wholeSeconds } from './validation';
+import { checkDnsLabel, gracePeriodSeconds, propError, wholeSeconds } from './validation';
 
 /** Cluster timings the failover budget depends on. */
 export interface ClusterTimings {
@@ -272,11 +272,7 @@ export class RwopStatefulApp extends Construct {
     const toleration = props.nodeLossToleration ?? Duration.seconds(30);
     const tolerationSeconds = wholeSeconds(this, 'nodeLossToleration', toleration, 0);
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
-    if (grace.toMilliseconds() === 0) {
-      throw propError(this, 'terminationGracePeriod', grace,
-        'must be at least 1 s: with 0 an ordinary delete removes the pod object at once like a force delete (two pods with one identity become possible) and the kubelet skips the preStop hook');
-    }
-    const graceSeconds = wholeSeconds(this, 'terminationGracePeriod', grace, 1);
+    const graceSeconds = gracePeriodSeconds(this, 'terminationGracePeriod', grace);
 
     const name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 52 }), 52);
     this.workload = new StatefulWorkload(this, 'Workload', {

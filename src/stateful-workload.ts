@@ -4,7 +4,7 @@ import { Construct } from 'constructs';
 import { Probe, ProbeKind } from './probe';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { IStorageClass } from './storage-class';
-import { checkDnsLabel, checkInteger, checkLabels, checkPort, propError, sizeQuantity, wholeSeconds } from './validation';
+import { checkDnsLabel, checkInteger, checkLabels, checkPort, gracePeriodSeconds, propError, sizeQuantity, wholeSeconds } from './validation';
 
 /** A port a container listens on. */
 export interface ContainerPort {
@@ -536,11 +536,7 @@ export class StatefulWorkload extends Construct {
     const fsGroup = checkInteger(this, 'security.fsGroup', sec.fsGroup ?? runAsGroup, 0, 2147483647);
 
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
-    if (grace.toMilliseconds() === 0) {
-      throw propError(this, 'terminationGracePeriod', grace,
-        'must be at least 1 s: with 0 an ordinary pod delete acts like a force delete (two pods with one identity become possible) and preStop hooks are skipped');
-    }
-    const terminationGracePeriodSeconds = wholeSeconds(this, 'terminationGracePeriod', grace, 1);
+    const terminationGracePeriodSeconds = gracePeriodSeconds(this, 'terminationGracePeriod', grace);
 
     const strategy = props.updateStrategy ?? StatefulUpdateStrategy.rollingUpdate();
     if (strategy.partition !== undefined) {

@@ -108,3 +108,15 @@ export function clusterScoped(obj: ApiObject): void {
     obj.addJsonPatch(JsonPatch.remove('/metadata/namespace'));
   }
 }
+
+/**
+ * A pod termination grace period in whole seconds; 0 is refused because it turns every delete into a force delete.
+ * @internal
+ */
+export function gracePeriodSeconds(scope: IConstruct, prop: string, value: Duration): number {
+  if (value.toMilliseconds() === 0) {
+    throw propError(scope, prop, value,
+      'must be at least 1 s: with 0 an ordinary delete removes the pod object at once like a force delete (two pods with one identity become possible) and the kubelet skips the preStop hook');
+  }
+  return wholeSeconds(scope, prop, value, 1);
+}
