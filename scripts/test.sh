@@ -5,4 +5,6 @@ cd "$(dirname "$0")/.."
 if [ -f scripts/ensure-redis.sh ]; then
   bash scripts/ensure-redis.sh
 fi
+# the failover controller program is bundled from TypeScript; the constructs embed the bundle
+node scripts/bundle-controller.js >/dev/null
 exec npx jest "$@"

@@ -52,6 +52,13 @@ export interface BudgetInputs {
   readonly automation?: {
     readonly thresholdSeconds: number;
     readonly checkIntervalSeconds: number;
+    /** heartbeatThreshold (0: heartbeat detection off). */
+    readonly heartbeatThresholdSeconds: number;
+    /** heartbeatThreshold plus the checks it takes to see and act on the silence (see FailoverController). */
+    readonly heartbeatDetectionSeconds?: number;
+    readonly leaseDurationSeconds: number;
+    readonly retryPeriodSeconds: number;
+    readonly leaseTakeoverSeconds: number;
     readonly taint: boolean;
     readonly forceDelete: boolean;
   };
@@ -127,11 +134,7 @@ export class FailoverBudget {
 
     const a = inputs.automation;
     if (a) {
-      const terms: BudgetTerm[] = [
-        notReady,
-        { name: 'controller threshold', seconds: a.thresholdSeconds, explanation: `NotReady for notReadyThreshold ${a.thresholdSeconds} before the controller acts` },
-        { name: 'controller check', seconds: a.checkIntervalSeconds + CONTROLLER_ACTION_SECONDS, explanation: `checkInterval ${a.checkIntervalSeconds} + ${CONTROLLER_ACTION_SECONDS} s of API calls` },
-      ];
+      const terms = detectionTerms(a, notReady);
       if (!a.forceDelete) {
         terms.push({ name: 'PodGC', seconds: podGc, explanation: `PodGC (every ${podGc} s) force-deletes the terminating pod on the out-of-service node` });
       }
@@ -168,6 +171,38 @@ export class FailoverBudget {
       nodeLossWithAutomationSeconds: value(this.nodeLossWithAutomation),
     };
   }
+}
+
+/**
+ * The controller acts on whichever comes first, the heartbeat silence or the NotReady fallback. If the leader dies
+ * with the node, a standby takes the Lease over meanwhile (every replica times the heartbeats), so the takeover only
+ * counts where it is the longer of the two.
+ */
+function detectionTerms(a: NonNullable<BudgetInputs['automation']>, notReady: BudgetTerm): BudgetTerm[] {
+  const check = a.checkIntervalSeconds;
+  const viaNotReady: BudgetTerm[] = [
+    notReady,
+    { name: 'controller threshold', seconds: a.thresholdSeconds, explanation: `NotReady for notReadyThreshold ${a.thresholdSeconds} before the controller acts` },
+    { name: 'controller check', seconds: check, explanation: `checkInterval ${check}` },
+  ];
+  const viaHeartbeat: BudgetTerm[] = a.heartbeatDetectionSeconds !== undefined ? [
+    { name: 'heartbeat silence', seconds: a.heartbeatThresholdSeconds, explanation: `the node's kubelet Lease not renewed for heartbeatThreshold ${a.heartbeatThresholdSeconds}` },
+    { name: 'controller checks', seconds: a.heartbeatDetectionSeconds - a.heartbeatThresholdSeconds, explanation: `the last renewal is seen up to one checkInterval ${check} late, the silence acted on at the next check` },
+  ] : [];
+  const sum = (terms: BudgetTerm[]) => terms.reduce((total, t) => total + t.seconds, 0);
+  const detection = viaHeartbeat.length > 0 && sum(viaHeartbeat) <= sum(viaNotReady) ? viaHeartbeat : viaNotReady;
+  const terms = [...detection];
+  const beyond = a.leaseTakeoverSeconds - sum(detection);
+  if (beyond > 0) {
+    terms.push({
+      name: 'lease takeover',
+      seconds: beyond,
+      explanation: `if the leader died with the node, a standby leads after leaseDuration ${a.leaseDurationSeconds} + retryPeriod ${a.retryPeriodSeconds} with jitter + one check `
+        + `(${a.leaseTakeoverSeconds} s), ${beyond} s after the detection above`,
+    });
+  }
+  terms.push({ name: 'controller action', seconds: CONTROLLER_ACTION_SECONDS, explanation: `${CONTROLLER_ACTION_SECONDS} s of API calls (taint, delete)` });
+  return terms;
 }
 
 function scenario(title: string, terms: BudgetTerm[], note: string): FailoverScenario {

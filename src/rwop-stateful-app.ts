@@ -1,4 +1,4 @@
-import { Duration, Names, Size } from 'cdk8s';
+import { Chart, Duration, Names, Size } from 'cdk8s';
 import { ContainerResources, EnvValue, PersistentVolumeAccessMode, PersistentVolumeClaim, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FailoverBudget } from './failover-budget';
@@ -320,10 +320,20 @@ export class RwopStatefulApp extends Construct {
     this.claimName = props.existingClaim ?? `data-${this.workload.name}-0`;
 
     if (props.nodeLossAutomation) {
+      // The controller's bindings must name its ServiceAccount's namespace, so it cannot follow an unset one the way
+      // the app's own objects do (kubectl's current namespace at apply time).
+      const namespace = props.namespace ?? Chart.of(this).namespace;
+      // (the fencing acknowledgement is the first thing the controller checks, and the more important message)
+      if (namespace === undefined && props.nodeLossAutomation.acknowledgeNodesAreFenced === true) {
+        throw propError(this, 'nodeLossAutomation', '{...}',
+          'needs the app\'s namespace at synth: set the chart\'s namespace or the namespace prop (the controller\'s ClusterRoleBinding and node-lease RoleBinding must name the namespace of its ServiceAccount)');
+      }
       this.failoverController = new FailoverController(this, 'Failover', {
         ...props.nodeLossAutomation,
+        priorityClassName: props.nodeLossAutomation.priorityClassName ?? props.priorityClassName,
         name: `${this.workload.name}-failover`.slice(0, 52).replace(/-+$/, ''),
-        namespace: this.workload.namespace,
+        namespace: namespace ?? '',
+        podName: `${this.workload.name}-0`,
         podSelector: this.workload.selectorLabels,
       });
     }
@@ -349,6 +359,11 @@ export class RwopStatefulApp extends Construct {
       automation: fc ? {
         thresholdSeconds: fc.notReadyThresholdSeconds,
         checkIntervalSeconds: fc.checkIntervalSeconds,
+        heartbeatThresholdSeconds: fc.heartbeatThresholdSeconds,
+        heartbeatDetectionSeconds: fc.heartbeatDetectionSeconds,
+        leaseDurationSeconds: fc.leaseDurationSeconds,
+        retryPeriodSeconds: fc.retryPeriodSeconds,
+        leaseTakeoverSeconds: fc.leaseTakeoverSeconds,
         taint: fc.action !== FailoverAction.FORCE_DELETE_POD,
         forceDelete: fc.action !== FailoverAction.TAINT_OUT_OF_SERVICE,
       } : undefined,
@@ -373,7 +388,7 @@ export class RwopStatefulApp extends Construct {
           const s = budget.nodeLossWithAutomation ?? budget.nodeLossWithoutAutomation;
           if (s.worstCaseSeconds === undefined || s.worstCaseSeconds > nodeTarget) {
             errors.push(`${this.node.path}: failoverTargets.nodeLoss is ${nodeTarget} s but the settings promise ${describe(s)}; `
-              + (budget.nodeLossWithAutomation ? 'lower nodeLossAutomation.notReadyThreshold/checkInterval or the probe periods, or raise the target'
+              + (budget.nodeLossWithAutomation ? 'lower nodeLossAutomation.heartbeatThreshold/notReadyThreshold/checkInterval or the probe periods, or raise the target'
                 : 'node loss recovery is unbounded without nodeLossAutomation (or a fencing operator), so enable it or drop the target'));
           }
         }

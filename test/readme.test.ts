@@ -6,13 +6,13 @@ import { FailoverBudget, Probe, RwopStatefulApp, RwopStatefulAppProps } from '..
 // The README's failover numbers come from the code: this test regenerates the table and compares (UPDATE_README=1 rewrites it).
 function budget(props: Partial<RwopStatefulAppProps>): FailoverBudget {
   const chart = Testing.chart();
-  return new RwopStatefulApp(chart, 'app', { image: 'postgres:16.4', ports: [{ name: 'pg', port: 5432 }], ...props }).failoverBudget;
+  return new RwopStatefulApp(chart, 'app', { image: 'postgres:16.4', namespace: 'apps', ports: [{ name: 'pg', port: 5432 }], ...props }).failoverBudget;
 }
 
 function comparisonTable(): string {
   const rows: Array<[string, FailoverBudget, string]> = [
     ['This library, defaults', budget({}), 'liveness TCP 5 s x 2, timeout 1 s, probe grace 5 s; startup 2 s x 150; readiness 5 s; tolerations 30 s'],
-    ['This library, with nodeLossAutomation', budget({ nodeLossAutomation: { acknowledgeNodesAreFenced: true } }), 'the same, plus the failover controller (threshold 30 s, check 2 s, taint + force delete)'],
+    ['This library, with nodeLossAutomation', budget({ nodeLossAutomation: { acknowledgeNodesAreFenced: true } }), 'the same, plus the failover controller (heartbeat silence 30 s, check 2 s, taint + force delete)'],
     ['Kubernetes defaults', budget({
       liveness: Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3, terminationGracePeriod: Duration.seconds(30) }),
       readiness: Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3 }),

@@ -1,6 +1,7 @@
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
-import { Duration, Size, Testing } from 'cdk8s';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, PersistentVolumeAccessMode, Volume } from 'cdk8s-plus-28';
 import {
   DisruptionBudget, FailoverAction, FAILOVER_BUDGET_ANNOTATION, Probe, RwopStatefulApp, RwopStatefulAppProps, StorageClass,
@@ -171,8 +172,9 @@ describe('RwopStatefulApp options', () => {
 
 describe('RwopStatefulApp node-loss automation', () => {
   function withAutomation(extra: object = {}, props: Partial<RwopStatefulAppProps> = {}) {
-    return synth({ nodeLossAutomation: { acknowledgeNodesAreFenced: true, ...extra }, ...props });
+    return synth({ namespace: 'data', nodeLossAutomation: { acknowledgeNodesAreFenced: true, ...extra }, ...props });
   }
+  const appLabels = { 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' };
 
   test('renders a leader-elected controller with least-privilege RBAC and the shipped program', () => {
     const { manifests, app } = withAutomation();
@@ -183,41 +185,127 @@ describe('RwopStatefulApp node-loss automation', () => {
     expect(deployment.spec.replicas).toBe(2);
     const env = Object.fromEntries(spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
     expect(env).toEqual({
-      POD_SELECTOR: 'app.kubernetes.io/name=db,app.kubernetes.io/instance=db',
-      NOT_READY_THRESHOLD_SECONDS: '30', ACTIONS: 'taint-out-of-service,force-delete-pod', CHECK_INTERVAL_SECONDS: '2',
-      LEASE_NAME: 'db-failover', LEASE_DURATION_SECONDS: '15', RENEW_DEADLINE_SECONDS: '10', RETRY_PERIOD_SECONDS: '2', DRY_RUN: 'false',
+      WATCHED_POD: 'db-0', POD_SELECTOR: 'app.kubernetes.io/name=db,app.kubernetes.io/instance=db', LEASE_NAME: 'db-failover',
+      ACTIONS: 'taint-out-of-service,force-delete-pod', NOT_READY_THRESHOLD_SECONDS: '30', HEARTBEAT_THRESHOLD_SECONDS: '30',
+      CHECK_INTERVAL_SECONDS: '2', LEASE_DURATION_SECONDS: '15', RENEW_DEADLINE_SECONDS: '10', RETRY_PERIOD_SECONDS: '2', DRY_RUN: 'false',
+      HEALTH_PORT: '8080',
     });
-    expect(spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution[0].labelSelector.matchLabels)
-      .toEqual({ 'app.kubernetes.io/name': 'db', 'app.kubernetes.io/instance': 'db' });
     expect(findObject(manifests, 'ClusterRole').rules).toEqual([{ apiGroups: [''], resources: ['nodes'], verbs: ['get', 'patch'] }]);
-    expect(findObject(manifests, 'Role').rules[0]).toEqual({ apiGroups: [''], resources: ['pods'], verbs: ['get', 'list', 'delete'] });
+    // only the app's own pod, by name: the controller cannot list or delete any other pod
+    expect(findObject(manifests, 'Role', 'db-failover').rules[0]).toEqual({ apiGroups: [''], resources: ['pods'], resourceNames: ['db-0'], verbs: ['get', 'delete'] });
     const program = findObject(manifests, 'ConfigMap').data['controller.js'];
-    expect(program).toBe(fs.readFileSync(path.join(__dirname, '..', 'assets', 'failover-controller.js'), 'utf-8'));
+    expect(program).toBe(fs.readFileSync(path.join(__dirname, '..', 'lib', 'assets', 'failover-controller.js'), 'utf-8'));
     expect(program).toContain('node.kubernetes.io/out-of-service');
     expect(spec.containers[0].command).toEqual(['node', '/opt/failover/controller.js']);
+    expect(spec.containers[0].image).toBe('node:24.11.1-alpine3.22');
     expect(app.failoverController?.leaseName).toBe('db-failover');
     expect(findObject(manifests, 'PodDisruptionBudget', 'db-failover').spec).toEqual({
       maxUnavailable: 1, selector: { matchLabels: deployment.spec.selector.matchLabels },
     });
   });
 
-  test('the budget with automation is the sum of its terms, and drops the 6-minute detach wait only with the taint', () => {
+  test('never constrains where the app runs: only preferences, apart from each other first', () => {
+    const spec = findObject(withAutomation().manifests, 'Deployment').spec.template.spec;
+    expect(spec.affinity.podAntiAffinity.requiredDuringSchedulingIgnoredDuringExecution).toBeUndefined();
+    expect(spec.affinity.podAffinity).toBeUndefined();
+    expect(spec.affinity.podAntiAffinity.preferredDuringSchedulingIgnoredDuringExecution).toEqual([
+      { weight: 100, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: findObject(withAutomation().manifests, 'Deployment').spec.selector.matchLabels } } },
+      { weight: 50, podAffinityTerm: { topologyKey: 'kubernetes.io/hostname', labelSelector: { matchLabels: appLabels } } },
+    ]);
+    expect(spec.topologySpreadConstraints).toEqual([expect.objectContaining({ topologyKey: 'topology.kubernetes.io/zone', whenUnsatisfiable: 'ScheduleAnyway' })]);
+  });
+
+  test('reads the node heartbeats through a read-only Role in kube-node-lease, only with heartbeat detection', () => {
+    const { manifests } = withAutomation();
+    const reader = findObject(manifests, 'Role', 'cdk8s-stateful:failover:data:db-failover');
+    expect(reader.metadata.namespace).toBe('kube-node-lease');
+    expect(reader.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list'] }]);
+    expect(findObject(manifests, 'RoleBinding', 'cdk8s-stateful:failover:data:db-failover').subjects).toEqual([{ kind: 'ServiceAccount', name: 'db-failover', namespace: 'data' }]);
+    const off = withAutomation({ heartbeatDetection: false });
+    expect(off.manifests.filter((m) => m.metadata.namespace === 'kube-node-lease')).toEqual([]);
+    expect(off.app.failoverController!.nodeLeaseReader).toBeUndefined();
+    const env = findObject(off.manifests, 'Deployment').spec.template.spec.containers[0].env;
+    expect(env).toContainEqual({ name: 'HEARTBEAT_THRESHOLD_SECONDS', value: '0' });
+  });
+
+  test('cluster-scoped names cannot collide across apps and namespaces', () => {
+    const names = (namespace: string, name: string) => {
+      const { manifests } = synth({ name, namespace, nodeLossAutomation: { acknowledgeNodesAreFenced: true } });
+      return manifests.filter((m) => m.kind.startsWith('Cluster') || m.metadata.namespace === 'kube-node-lease').map((m) => `${m.kind}/${m.metadata.name}`);
+    };
+    const a = names('team-a', 'db');
+    const b = names('team', 'a-db');
+    expect(a).toEqual(['ClusterRole/cdk8s-stateful:failover:team-a:db-failover', 'ClusterRoleBinding/cdk8s-stateful:failover:team-a:db-failover',
+      'Role/cdk8s-stateful:failover:team-a:db-failover', 'RoleBinding/cdk8s-stateful:failover:team-a:db-failover']);
+    expect(a.filter((n) => b.includes(n))).toEqual([]);
+  });
+
+  test('the controller follows the app: its namespace, its priority class, a restart when the program changes, a liveness probe', () => {
+    const { manifests } = withAutomation({}, { priorityClassName: 'stateful-critical' });
+    for (const m of manifests.filter((x) => !x.kind.startsWith('Cluster') && x.metadata.namespace !== 'kube-node-lease')) {
+      expect([m.kind, m.metadata.namespace]).toEqual([m.kind, 'data']);
+    }
+    const template = findObject(manifests, 'Deployment').spec.template;
+    expect(template.spec.priorityClassName).toBe('stateful-critical');
+    const program = findObject(manifests, 'ConfigMap').data['controller.js'];
+    expect(template.metadata.annotations).toEqual({ 'checksum/program': createHash('sha256').update(program).digest('hex') });
+    expect(template.spec.containers[0].livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
+    expect(template.spec.containers[0].ports).toEqual([{ name: 'health', containerPort: 8080 }]);
+    const own = withAutomation({ priorityClassName: 'controllers', image: 'registry.example/node:24@sha256:' + 'a'.repeat(64) }, { priorityClassName: 'stateful-critical' });
+    const ownSpec = findObject(own.manifests, 'Deployment').spec.template.spec;
+    expect([ownSpec.priorityClassName, ownSpec.containers[0].image]).toEqual(['controllers', 'registry.example/node:24@sha256:' + 'a'.repeat(64)]);
+    expect(findObject(withAutomation().manifests, 'Deployment').spec.template.spec.priorityClassName).toBeUndefined();
+    // the chart's namespace serves as well as the prop
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'from-chart' });
+    new RwopStatefulApp(chart, 'db', { image: 'postgres:16.4', name: 'db', ports: [{ name: 'pg', port: 5432 }], nodeLossAutomation: { acknowledgeNodesAreFenced: true } });
+    const fromChart = synthValid(chart);
+    expect(findObject(fromChart, 'Deployment').metadata.namespace).toBe('from-chart');
+    expect(findObject(fromChart, 'ClusterRoleBinding').subjects).toEqual([{ kind: 'ServiceAccount', name: 'db-failover', namespace: 'from-chart' }]);
+  });
+
+  test('the default budget with automation is at most 60 s + expectedStartTime, the sum of its terms', () => {
     const tainted = withAutomation().app.failoverBudget.nodeLossWithAutomation!;
-    // NotReady 50+5, threshold 30, check 2+1, reschedule 2, attach 15, start 10, startup 2, ready 6
-    expect(tainted.worstCaseSeconds).toBe(55 + 30 + 3 + 2 + 15 + 10 + 2 + 6);
+    // heartbeat silence 30 + 2 checks of 2, action 1, reschedule 2, attach 15, start 10, startup 2, ready 6
+    expect(tainted.terms.map((t) => [t.name, t.seconds])).toEqual([
+      ['heartbeat silence', 30], ['controller checks', 4], ['controller action', 1], ['reschedule', 2], ['attach and mount', 15],
+      ['start', 10], ['startup probe', 2], ['ready', 6],
+    ]);
+    expect(tainted.worstCaseSeconds).toBe(70);
+    expect(tainted.worstCaseSeconds! - 10).toBeLessThanOrEqual(60);
     const deleteOnly = withAutomation({ action: FailoverAction.FORCE_DELETE_POD }).app.failoverBudget.nodeLossWithAutomation!;
     expect(deleteOnly.terms.find((t) => t.name === 'detach wait')?.seconds).toBe(360);
-    expect(deleteOnly.worstCaseSeconds).toBe(123 + 360);
+    expect(deleteOnly.worstCaseSeconds).toBe(70 + 360);
     const taintOnly = withAutomation({ action: FailoverAction.TAINT_OUT_OF_SERVICE }).app.failoverBudget.nodeLossWithAutomation!;
     expect(taintOnly.terms.find((t) => t.name === 'PodGC')?.seconds).toBe(20);
   });
 
+  test('without heartbeat detection the NotReady path counts: node-monitor grace, threshold and check', () => {
+    const b = withAutomation({ heartbeatDetection: false }).app.failoverBudget.nodeLossWithAutomation!;
+    expect(b.terms.slice(0, 4).map((t) => [t.name, t.seconds])).toEqual([
+      ['node marked NotReady', 55], ['controller threshold', 30], ['controller check', 2], ['controller action', 1],
+    ]);
+    expect(b.worstCaseSeconds).toBe(55 + 30 + 2 + 1 + 2 + 15 + 10 + 2 + 6);
+    // a heartbeat threshold slower than the NotReady path leaves the NotReady path in charge
+    const slow = withAutomation({ heartbeatThreshold: Duration.minutes(5) }).app.failoverBudget.nodeLossWithAutomation!;
+    expect(slow.terms[0].name).toBe('node marked NotReady');
+  });
+
+  test('a lease takeover slower than the detection is counted', () => {
+    const { app } = withAutomation({ leaseDuration: Duration.seconds(60), renewDeadline: Duration.seconds(50), retryPeriod: Duration.seconds(10) });
+    const terms = app.failoverBudget.nodeLossWithAutomation!.terms;
+    // takeover 60 + 1.2 x 10 + 2 = 74, detection 34: 40 s more
+    expect(app.failoverController!.leaseTakeoverSeconds).toBe(74);
+    expect(terms.slice(0, 4).map((t) => [t.name, t.seconds])).toEqual([['heartbeat silence', 30], ['controller checks', 4], ['lease takeover', 40], ['controller action', 1]]);
+    expect(terms[2].explanation).toMatch(/leaseDuration 60 \+ retryPeriod 10 with jitter \+ one check \(74 s\), 40 s after the detection above/);
+  });
+
   test('cluster timings and controller timings change the budget', () => {
-    const { app, manifests } = withAutomation({ notReadyThreshold: Duration.seconds(10), checkInterval: Duration.seconds(1), replicas: 3 }, {
+    const { app, manifests } = withAutomation({ notReadyThreshold: Duration.seconds(10), heartbeatThreshold: Duration.seconds(20), checkInterval: Duration.seconds(1), replicas: 3 }, {
       clusterTimings: { nodeMonitorGracePeriod: Duration.seconds(20), nodeMonitorPeriod: Duration.seconds(2), volumeAttach: Duration.seconds(5), reschedule: Duration.seconds(1) },
       expectedStartTime: Duration.seconds(3),
     });
-    expect(app.failoverBudget.nodeLossWithAutomation!.worstCaseSeconds).toBe(22 + 10 + 2 + 1 + 5 + 3 + 2 + 6);
+    // heartbeat 20 + 2 x 1 beats NotReady 22 + 10 + 1
+    expect(app.failoverBudget.nodeLossWithAutomation!.worstCaseSeconds).toBe(20 + 2 + 1 + 1 + 5 + 3 + 2 + 6);
     expect(findObject(manifests, 'Deployment').spec.replicas).toBe(3);
   });
 
@@ -227,13 +315,28 @@ describe('RwopStatefulApp node-loss automation', () => {
       .toThrow(/failoverTargets.hungProcess is 20 s but the settings promise 44 s \(detection 10 \+ last probe timeout 1/);
     expect(() => synth({ failoverTargets: { nodeLoss: Duration.minutes(5) } }))
       .toThrow(/failoverTargets.nodeLoss is 300 s but the settings promise no bound .*unbounded without nodeLossAutomation/);
-    expect(() => withAutomation({}, { failoverTargets: { nodeLoss: Duration.minutes(3) } })).not.toThrow();
+    expect(() => withAutomation({}, { failoverTargets: { nodeLoss: Duration.seconds(70) } })).not.toThrow();
     expect(() => withAutomation({}, { failoverTargets: { nodeLoss: Duration.seconds(60) } }))
-      .toThrow(/failoverTargets.nodeLoss is 60 s but the settings promise 123 s/);
+      .toThrow(/failoverTargets.nodeLoss is 60 s but the settings promise 70 s \(heartbeat silence 30 \+ controller checks 4/);
   });
 
   test('the budget renders as a Markdown table', () => {
     expect(withAutomation().app.failoverBudget.toMarkdown()).toMatchSnapshot();
+  });
+
+  const bad: Array<[string, object, Partial<RwopStatefulAppProps>, RegExp]> = [
+    ['no namespace anywhere', {}, { namespace: undefined }, /db: invalid nodeLossAutomation \("\{\.\.\.\}"\): needs the app's namespace at synth: set the chart's namespace or the namespace prop/],
+    ['heartbeat threshold below a kubelet renewal and a half', { heartbeatThreshold: Duration.seconds(10) }, {}, /db\/Failover: invalid heartbeatThreshold \(10 seconds\): must be a number of seconds from 15 to 3600/],
+    ['heartbeat threshold without heartbeat detection', { heartbeatDetection: false, heartbeatThreshold: Duration.seconds(20) }, {}, /invalid heartbeatThreshold \(20 seconds\): has no effect with heartbeatDetection false/],
+    ['renewDeadline >= lease', { renewDeadline: Duration.seconds(20) }, {}, /db\/Failover: invalid renewDeadline \(20 seconds\): must be shorter than the lease duration \(15 s\)/],
+    ['retryPeriod >= renewDeadline', { retryPeriod: Duration.seconds(10) }, {}, /invalid retryPeriod \(10 seconds\): must be shorter than the renew deadline \(10 s\)/],
+    ['check interval 0', { checkInterval: Duration.seconds(0) }, {}, /invalid checkInterval \(0 seconds\): must be a number of seconds greater than 0, at most 300/],
+    ['fractional threshold', { heartbeatThreshold: Duration.millis(20500) }, {}, /invalid heartbeatThreshold \(20 seconds 500 millis\): must be a whole number of seconds/],
+    ['action that is not a FailoverAction', { action: 'reboot' }, {}, /invalid action \("reboot"\): must be one of FailoverAction/],
+    ['priority class not a name', { priorityClassName: 'Not A Name' }, {}, /invalid priorityClassName \("Not A Name"\): must be a DNS label/],
+  ];
+  test.each(bad)('bad input: %s', (_name, extra, props, message) => {
+    expect(() => withAutomation(extra, props)).toThrow(message);
   });
 });
 
@@ -255,7 +358,6 @@ describe('RwopStatefulApp bad input', () => {
     ['name not a DNS label', { name: 'My_DB' }, /invalid name \("My_DB"\): must be a DNS label/],
     ['name too long', { name: 'a'.repeat(53) }, /invalid name .*: must be a DNS label: at most 52 characters/],
     ['existing claim not a name', { existingClaim: 'Bad Claim' }, /invalid existingClaim \("Bad Claim"\): must be a DNS label/],
-    ['renewDeadline >= lease', { nodeLossAutomation: { acknowledgeNodesAreFenced: true, renewDeadline: Duration.seconds(20) } }, /invalid renewDeadline .*: must be shorter than leaseDuration \(15 s\)/],
     ['port name too long', { ports: [{ name: 'a-very-long-port-name', port: 1 }] }, /invalid containers\[app\].ports\[\].name \("a-very-long-port-name"\): must be an IANA service name/],
     ['image with spaces', { image: 'postgres 16' }, /invalid containers\[app\].image \("postgres 16"\)/],
     ['storage class with existing claim', { existingClaim: 'pvc', storageClass: StorageClass.fromStorageClassName('fast') }, /invalid storageClass \("fast"\): cannot be combined with existingClaim/],

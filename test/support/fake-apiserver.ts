@@ -1,6 +1,6 @@
 /*
  * A small in-memory Kubernetes API server for tests of the failover
- * controller: leases, the pod list, pod delete and node get/patch, with
+ * controller: leases (and the node heartbeat lease list), pods, pod delete and node get/patch, with
  * resourceVersion conflicts and uid preconditions like the real one.
  */
 import * as http from 'http';
@@ -100,6 +100,8 @@ export class FakeApiServer {
   readonly leaseHistory: KubeObject[] = [];
   /** When set, requests must carry "Authorization: Bearer <token>" with one of these tokens. */
   readonly acceptedTokens = new Set<string>();
+  /** When true, listing the node heartbeat leases fails with 403 (a missing RBAC rule). */
+  failNodeLeaseList = false;
   /** When true, every lease request fails with 500 (an unreachable control plane). */
   failLeaseRequests = false;
   /** Node names whose next PATCH loses a race: the node changes first, then 409. */
@@ -114,6 +116,7 @@ export class FakeApiServer {
     const leases = '^/apis/coordination\\.k8s\\.io/v1/namespaces/([^/]+)/leases';
     this.routes = [
       { method: 'GET', pattern: new RegExp(`${leases}/([^/]+)$`), handler: (m) => this.getLease(m[1], m[2]) },
+      { method: 'GET', pattern: new RegExp(`${leases}$`), handler: (m) => this.listLeases(m[1]) },
       { method: 'POST', pattern: new RegExp(`${leases}$`), handler: (m, r) => this.createLease(m[1], r.body) },
       { method: 'PUT', pattern: new RegExp(`${leases}/([^/]+)$`), handler: (m, r) => this.updateLease(m[1], m[2], r.body) },
       { method: 'GET', pattern: /^\/api\/v1\/namespaces\/([^/]+)\/pods$/, handler: (m, r) => this.listPods(m[1], r.query) },
@@ -248,6 +251,19 @@ export class FakeApiServer {
       return route.handler(m, recorded);
     }
     return pathMatched ? status(405, 'MethodNotAllowed', 'method not allowed') : status(404, 'NotFound', 'the server could not find the requested resource');
+  }
+
+  /** A kubelet heartbeat: the node's Lease in kube-node-lease with a new renewTime. */
+  renewNodeLease(node: string, at: Date = new Date()): KubeObject {
+    return this.putLease('kube-node-lease', node, { holderIdentity: node, leaseDurationSeconds: 40, renewTime: at.toISOString().replace('Z', '000Z') });
+  }
+
+  private listLeases(namespace: string): [number, any] {
+    if (namespace === 'kube-node-lease' && this.failNodeLeaseList) {
+      return status(403, 'Forbidden', 'leases.coordination.k8s.io is forbidden: User cannot list resource "leases" in API group "coordination.k8s.io" in the namespace "kube-node-lease"');
+    }
+    const items = [...this.leases.values()].filter((l) => l.metadata.namespace === namespace);
+    return [200, { kind: 'LeaseList', apiVersion: 'coordination.k8s.io/v1', metadata: { resourceVersion: String(this.resourceVersion) }, items: clone(items) }];
   }
 
   private getLease(namespace: string, name: string): [number, any] {
