@@ -715,6 +715,17 @@ describe('the reconciler on heartbeats', () => {
     expect(writes().filter((w) => !w.includes('/leases'))).toEqual(['PATCH /api/v1/nodes/n1', 'DELETE /api/v1/namespaces/db/pods/pg-0']);
     expect(entries.find((e) => e.msg === 'node lost')).toMatchObject({ node: 'n1', reason: 'HeartbeatSilent', silentForSeconds: 30, silentNodes: 1, knownNodes: 3 });
     expect(server.requests.find((x) => x.path === '/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases')!.query.get('resourceVersion')).toBe('0');
+    // still Ready=True as far as the node lifecycle controller knows, but silent: not back yet
+    now = 42_000;
+    await r.reconcile();
+    expect(entries.filter((e) => e.msg === 'tainted node is ready again')).toEqual([]);
+    // the kubelet renews again: now it is back, reported once, the taint left in place
+    server.renewNodeLease('n1', new Date(Date.now() + now));
+    now = 44_000;
+    await r.reconcile();
+    await r.reconcile();
+    expect(entries.filter((e) => e.msg === 'tainted node is ready again')).toHaveLength(1);
+    expect(server.nodes.get('n1')!.spec.taints.map((t: KubeObject) => t.key)).toEqual([OOS]);
   });
 
   test('a standby times the heartbeats too, and acts at once when it takes over late', async () => {

@@ -219,6 +219,17 @@ export class FailoverReconciler {
     throw new ApiError('DELETE', path, res.status, res.body);
   }
 
+  /**
+   * Ready again by both signals: a node tainted on heartbeat silence is still Ready=True for a while, so the Ready
+   * condition alone would report it back at once.
+   */
+  private recovered(node: KubeObject, name: string): boolean {
+    if (!isNodeReady(node) || isNodeLost(node, this.clock(), this.config.notReadyThresholdSeconds)) return false;
+    if (this.config.heartbeatThresholdSeconds === 0) return true;
+    const reason = this.heartbeats.status(name, this.config.heartbeatThresholdSeconds, this.mono()).reason;
+    return reason === 'HeartbeatRecent' || reason === 'NoHeartbeatLease';
+  }
+
   private reportOnce(key: string, level: 'info' | 'warn' | 'error', msg: string, fields: Record<string, unknown>): void {
     if (this.reported.has(key)) return;
     this.reported.add(key);
@@ -239,7 +250,7 @@ export class FailoverReconciler {
       if (node === null || !hasOutOfServiceTaint(node.spec?.taints)) {
         this.taintedNodes.delete(name);
         if (node !== null) this.log.info('out-of-service taint was removed', { node: name });
-      } else if (isNodeReady(node) && !isNodeLost(node, this.clock(), this.config.notReadyThresholdSeconds)) {
+      } else if (this.recovered(node, name)) {
         this.taintedNodes.delete(name);
         this.lostNodes.delete(name);
         this.log.warn('tainted node is ready again', {
