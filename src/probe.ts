@@ -156,7 +156,7 @@ export class Probe {
   public resolve(scope: IConstruct, prop: string, kind: ProbeKind): ResolvedProbeTimings {
     const t = this.timings;
     for (const port of this.ports) checkPort(scope, `${prop}.port`, port);
-    if (this.action.exec && (this.action.exec.command ?? []).length === 0) {
+    if (this.action.exec && ((this.action.exec.command ?? []).length === 0 || this.action.exec.command![0].trim() === '')) {
       throw propError(scope, `${prop}.command`, [], 'must name a command to run');
     }
     if (this.action.httpGet && !this.action.httpGet.path?.startsWith('/')) {

@@ -6,7 +6,7 @@ import { FailoverController, FailoverControllerOptions, FailoverAction } from '.
 import { Probe, ProbeKind, ProbeTimings } from './probe';
 import { IStorageClass } from './storage-class';
 import { ContainerMount, ContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload, TaintEffect, Toleration } from './stateful-workload';
-import { checkDnsLabel, gracePeriodSeconds, propError, wholeSeconds } from './validation';
+import { checkDnsLabel, gracePeriodSeconds, propError, required, sizeQuantity, wholeSeconds } from './validation';
 
 /** Cluster timings the failover budget depends on. */
 export interface ClusterTimings {
@@ -223,6 +223,9 @@ const FAST_LIVENESS: ProbeTimings = {
 const FAST_READINESS: ProbeTimings = { period: Duration.seconds(5), timeout: Duration.seconds(1), failureThreshold: 2 };
 const PATIENT_STARTUP: ProbeTimings = { period: Duration.seconds(2), timeout: Duration.seconds(1), failureThreshold: 150 };
 
+/** The taints the node lifecycle controller puts on a lost node; their tolerations are nodeLossToleration. */
+const NODE_LOSS_TAINTS = ['node.kubernetes.io/not-ready', 'node.kubernetes.io/unreachable'];
+
 /** The annotation on the StatefulSet that records the computed failover budget. */
 export const FAILOVER_BUDGET_ANNOTATION = 'stateful.cdk8s.io/failover-budget';
 
@@ -242,6 +245,14 @@ export class RwopStatefulApp extends Construct {
 
   public constructor(scope: Construct, id: string, props: RwopStatefulAppProps) {
     super(scope, id);
+    required(this, 'image', props?.image);
+    for (const [i, t] of (props.tolerations ?? []).entries()) {
+      if (NODE_LOSS_TAINTS.includes(t.key)) {
+        throw propError(this, `tolerations[${i}].key`, t.key, 'is tolerated already, for nodeLossToleration (30 s by default): set nodeLossToleration instead of a second toleration that the scheduler would combine with it');
+      }
+    }
+    // checked here so that the error names this prop, not the claim template it becomes
+    if (props.storageSize !== undefined) sizeQuantity(this, 'storageSize', props.storageSize);
     if (props.replicas !== undefined && props.replicas !== 1) {
       throw propError(this, 'replicas', props.replicas, 'must be 1: a ReadWriteOncePod volume can be used by one pod only, so a second replica could never start');
     }
@@ -309,8 +320,7 @@ export class RwopStatefulApp extends Construct {
         nodeSpread: SpreadMode.NONE,
         priorityClassName: props.priorityClassName,
         tolerations: [
-          { key: 'node.kubernetes.io/not-ready', effect: TaintEffect.NO_EXECUTE, tolerationSeconds: toleration },
-          { key: 'node.kubernetes.io/unreachable', effect: TaintEffect.NO_EXECUTE, tolerationSeconds: toleration },
+          ...NODE_LOSS_TAINTS.map((key) => ({ key, effect: TaintEffect.NO_EXECUTE, tolerationSeconds: toleration })),
           ...(props.tolerations ?? []),
         ],
       },

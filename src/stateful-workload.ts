@@ -4,7 +4,11 @@ import { Construct } from 'constructs';
 import { Probe, ProbeKind } from './probe';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { IStorageClass } from './storage-class';
-import { checkDnsLabel, checkInteger, checkLabels, checkPort, gracePeriodSeconds, propError, sizeQuantity, wholeSeconds } from './validation';
+import { registerCollisionCheck } from './collisions';
+import {
+  checkDnsLabel, checkDnsSubdomain, checkEnum, checkInteger, checkLabels, checkLabelValue, checkPort, checkQualifiedName, gracePeriodSeconds, propError, required,
+  sizeQuantity, wholeSeconds,
+} from './validation';
 
 /** A port a container listens on. */
 export interface ContainerPort {
@@ -470,6 +474,9 @@ export class StatefulWorkload extends Construct {
 
   public constructor(scope: Construct, id: string, props: StatefulWorkloadProps) {
     super(scope, id);
+    registerCollisionCheck(this);
+    required(this, 'props', props);
+    required(this, 'containers', props.containers);
     this.name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 52 }), 52);
     const chartNamespace = props.namespace === undefined ? Chart.of(this).namespace : undefined;
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? chartNamespace ?? 'default');
@@ -479,7 +486,7 @@ export class StatefulWorkload extends Construct {
 
     checkLabels(this, 'selectorLabels', props.selectorLabels);
     checkLabels(this, 'labels', props.labels);
-    Object.assign(this.podAnnotations, props.podAnnotations ?? {});
+    for (const [key, value] of Object.entries(props.podAnnotations ?? {})) this.addPodAnnotation(key, value, 'podAnnotations');
     const appName = props.appName ?? this.name;
     this.selectorLabels = {
       'app.kubernetes.io/name': appName,
@@ -487,6 +494,12 @@ export class StatefulWorkload extends Construct {
       ...(props.component ? { 'app.kubernetes.io/component': props.component } : {}),
       ...props.selectorLabels,
     };
+    for (const [key, value] of Object.entries(props.labels ?? {})) {
+      // the pod template must keep matching the StatefulSet's selector and the Service's
+      if (key in this.selectorLabels && this.selectorLabels[key] !== value) {
+        throw propError(this, `labels["${key}"]`, value, `would override the selector label ${key}=${this.selectorLabels[key]}: the pods would stop matching their StatefulSet and Services; set it through selectorLabels (or appName/component) instead`);
+      }
+    }
     this.labels = {
       ...this.selectorLabels,
       ...(props.partOf ? { 'app.kubernetes.io/part-of': props.partOf } : {}),
@@ -506,7 +519,10 @@ export class StatefulWorkload extends Construct {
     }
     const claimTemplates = (props.volumeClaimTemplates ?? []).map((t, i) => this.renderClaimTemplate(t, i));
     const volumeNames = new Set<string>();
-    for (const t of claimTemplates) volumeNames.add(t.metadata!.name!);
+    for (const [i, t] of claimTemplates.entries()) {
+      if (volumeNames.has(t.metadata!.name!)) throw propError(this, `volumeClaimTemplates[${i}].name`, t.metadata!.name, 'must be unique: two claim templates of one name would give every pod two claims of one name');
+      volumeNames.add(t.metadata!.name!);
+    }
     const podVolumes: k8s.Volume[] = [];
     for (const v of props.volumes ?? []) {
       const kube = v._toKube();
@@ -524,7 +540,8 @@ export class StatefulWorkload extends Construct {
     const portNames = new Map<string, number>();
     const containerNames = new Set<string>();
     const containers = props.containers.map((c) => {
-      checkDnsLabel(this, 'containers[].name', c.name);
+      checkDnsLabel(this, 'containers[].name', required(this, 'containers[].name', c.name));
+      required(this, `containers[${c.name}].image`, c.image);
       if (containerNames.has(c.name)) throw propError(this, 'containers[].name', c.name, 'must be unique within the pod');
       containerNames.add(c.name);
       return this.renderContainer(c, volumeNames, podVolumes, portNames);
@@ -538,16 +555,25 @@ export class StatefulWorkload extends Construct {
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
     const terminationGracePeriodSeconds = gracePeriodSeconds(this, 'terminationGracePeriod', grace);
 
+    if (props.podManagementPolicy !== undefined) checkEnum(this, 'podManagementPolicy', props.podManagementPolicy, PodManagementPolicy, 'PodManagementPolicy');
+    if (props.serviceAccountName !== undefined) checkDnsSubdomain(this, 'serviceAccountName', props.serviceAccountName);
     const strategy = props.updateStrategy ?? StatefulUpdateStrategy.rollingUpdate();
     if (strategy.partition !== undefined) {
       checkInteger(this, 'updateStrategy.partition', strategy.partition, 0, this.replicas);
     }
     const retention = props.pvcRetention ?? {};
+    if (retention.whenDeleted !== undefined) checkEnum(this, 'pvcRetention.whenDeleted', retention.whenDeleted, PvcRetentionAction, 'PvcRetentionAction');
+    if (retention.whenScaled !== undefined) checkEnum(this, 'pvcRetention.whenScaled', retention.whenScaled, PvcRetentionAction, 'PvcRetentionAction');
 
     const scheduling = props.scheduling ?? {};
-    if (scheduling.priorityClassName !== undefined) checkDnsLabel(this, 'scheduling.priorityClassName', scheduling.priorityClassName, 253);
-    const affinity = this.renderAffinity(scheduling.nodeSpread ?? SpreadMode.PREFERRED);
-    const zoneSpread = scheduling.zoneSpread ?? SpreadMode.NONE;
+    if (scheduling.priorityClassName !== undefined) checkDnsSubdomain(this, 'scheduling.priorityClassName', scheduling.priorityClassName);
+    for (const [key, value] of Object.entries(scheduling.nodeSelector ?? {})) {
+      checkQualifiedName(this, 'scheduling.nodeSelector key', key);
+      checkLabelValue(this, `scheduling.nodeSelector["${key}"]`, value);
+    }
+    const nodeSpread = checkEnum(this, 'scheduling.nodeSpread', scheduling.nodeSpread ?? SpreadMode.PREFERRED, SpreadMode, 'SpreadMode');
+    const affinity = this.renderAffinity(nodeSpread);
+    const zoneSpread = checkEnum(this, 'scheduling.zoneSpread', scheduling.zoneSpread ?? SpreadMode.NONE, SpreadMode, 'SpreadMode');
     const tolerations = (scheduling.tolerations ?? []).map((t, i) => this.renderToleration(t, i));
 
     const minReadySeconds = props.minReady ? wholeSeconds(this, 'minReady', props.minReady, 0) : undefined;
@@ -598,7 +624,8 @@ export class StatefulWorkload extends Construct {
             enableServiceLinks: false,
             terminationGracePeriodSeconds,
             priorityClassName: scheduling.priorityClassName,
-            nodeSelector: scheduling.nodeSelector,
+            // a plain copy: a map without prototype (Object.create(null), some language bindings) breaks serialization
+            nodeSelector: scheduling.nodeSelector === undefined ? undefined : { ...scheduling.nodeSelector },
             affinity,
             topologySpreadConstraints: zoneSpread === SpreadMode.NONE ? undefined : [{
               maxSkew: 1,
@@ -622,9 +649,12 @@ export class StatefulWorkload extends Construct {
   }
 
   /** Add an annotation to the pod template (for example a checksum that rolls the pods when a config changes). */
-  public addPodAnnotation(key: string, value: string): void {
-    checkLabels(this, 'podAnnotations key', { [key]: 'x' });
+  public addPodAnnotation(key: string, value: string, prop = 'addPodAnnotation'): void {
+    checkQualifiedName(this, `${prop} key`, key);
+    if (typeof value !== 'string') throw propError(this, `${prop}["${key}"]`, value, 'must be a string');
     this.podAnnotations[key] = value;
+    const total = Object.entries(this.podAnnotations).reduce((sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v), 0);
+    if (total > 256 * 1024) throw propError(this, `${prop}["${key}"]`, `${value.slice(0, 40)}...`, `makes the pod annotations ${total} bytes; the API server accepts at most 262144`);
   }
 
   /** DNS name of the pod with this ordinal, through the headless Service. */
@@ -650,7 +680,9 @@ export class StatefulWorkload extends Construct {
     if (c.image.trim() === '' || /\s/.test(c.image)) {
       throw propError(this, `${where}.image`, c.image, 'must be an image reference such as "redis:7.4.2"');
     }
+    if (c.imagePullPolicy !== undefined) checkEnum(this, `${where}.imagePullPolicy`, c.imagePullPolicy, ImagePullPolicy, 'ImagePullPolicy');
     const ports = (c.ports ?? []).map((p) => {
+      if (p.protocol !== undefined) checkEnum(this, `${where}.ports[${p.name}].protocol`, p.protocol, Protocol, 'Protocol');
       if (!/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(p.name) || p.name.length > 15 || !/[a-z]/.test(p.name)) {
         throw propError(this, `${where}.ports[].name`, p.name, 'must be an IANA service name: at most 15 lower-case letters, digits and \'-\', with at least one letter');
       }
@@ -671,6 +703,9 @@ export class StatefulWorkload extends Construct {
         throw propError(this, `${where}.mounts[].volume`, m.volume, `must name a claim template or pod volume (known: ${[...volumeNames].join(', ') || 'none'})`);
       }
       if (!m.path.startsWith('/')) throw propError(this, `${where}.mounts[].path`, m.path, 'must be an absolute path');
+      if (m.subPath !== undefined && (m.subPath === '' || m.subPath.startsWith('/') || m.subPath.split('/').includes('..'))) {
+        throw propError(this, `${where}.mounts[${m.volume}].subPath`, m.subPath, 'must be a relative path inside the volume, without ".." (the API server rejects one that escapes it)');
+      }
       return { name: m.volume, mountPath: m.path, readOnly: m.readOnly, subPath: m.subPath };
     });
     for (const [i, path] of (c.writablePaths ?? []).entries()) {
@@ -704,10 +739,15 @@ export class StatefulWorkload extends Construct {
       livenessProbe: c.liveness?._toKube(this, `${where}.liveness`, ProbeKind.LIVENESS),
       readinessProbe: c.readiness?._toKube(this, `${where}.readiness`, ProbeKind.READINESS),
       startupProbe: c.startup?._toKube(this, `${where}.startup`, ProbeKind.STARTUP),
-      lifecycle: c.preStop ? { preStop: { exec: { command: c.preStop } } } : undefined,
+      lifecycle: c.preStop ? { preStop: { exec: { command: this.checkCommand(`${where}.preStop`, c.preStop) } } } : undefined,
       volumeMounts: mounts.length > 0 ? mounts : undefined,
       securityContext: restrictedContainerSecurityContext(),
     };
+  }
+
+  private checkCommand(prop: string, command: string[]): string[] {
+    if (command.length === 0 || command[0].trim() === '') throw propError(this, prop, command, 'must name a command to run (an empty exec command is rejected by the API server)');
+    return command;
   }
 
   private renderResources(where: string, r: ContainerResources | undefined): k8s.ResourceRequirements | undefined {
@@ -748,6 +788,7 @@ export class StatefulWorkload extends Construct {
       throw propError(this, `volumeClaimTemplates[${i}].name`, t.name, `must not start with "${RESERVED_VOLUME_PREFIX}" (reserved for writable paths)`);
     }
     const accessModes = t.accessModes ?? [PersistentVolumeAccessMode.READ_WRITE_ONCE];
+    for (const m of accessModes) checkEnum(this, `volumeClaimTemplates[${i}].accessModes`, m, PersistentVolumeAccessMode, 'PersistentVolumeAccessMode');
     if (accessModes.length === 0) throw propError(this, `volumeClaimTemplates[${i}].accessModes`, accessModes, 'must list at least one access mode');
     if (accessModes.includes(PersistentVolumeAccessMode.READ_WRITE_ONCE_POD) && accessModes.length > 1) {
       throw propError(this, `volumeClaimTemplates[${i}].accessModes`, accessModes, 'ReadWriteOncePod cannot be combined with other access modes');
@@ -757,7 +798,7 @@ export class StatefulWorkload extends Construct {
       metadata: { name: t.name, labels: this.selectorLabels },
       spec: {
         accessModes,
-        storageClassName: t.storageClass?.storageClassName,
+        storageClassName: t.storageClass === undefined ? undefined : checkDnsSubdomain(this, `volumeClaimTemplates[${i}].storageClass`, t.storageClass.storageClassName),
         resources: { requests: { storage: k8s.Quantity.fromString(sizeQuantity(this, `volumeClaimTemplates[${i}].size`, t.size)) } },
       },
     };
@@ -777,6 +818,9 @@ export class StatefulWorkload extends Construct {
 
   private renderToleration(t: Toleration, i: number): k8s.Toleration {
     const prop = `scheduling.tolerations[${i}]`;
+    checkQualifiedName(this, `${prop}.key`, required(this, `${prop}.key`, t.key));
+    if (t.value !== undefined) checkLabelValue(this, `${prop}.value`, t.value);
+    if (t.effect !== undefined) checkEnum(this, `${prop}.effect`, t.effect, TaintEffect, 'TaintEffect');
     if (t.tolerationSeconds !== undefined && t.effect !== TaintEffect.NO_EXECUTE) {
       throw propError(this, `${prop}.tolerationSeconds`, t.tolerationSeconds, 'applies only to effect TaintEffect.NO_EXECUTE (the API server rejects it otherwise)');
     }
@@ -790,6 +834,9 @@ export class StatefulWorkload extends Construct {
   }
 
   private renderDisruptionBudget(budget: DisruptionBudget, metadata: k8s.ObjectMeta): k8s.KubePodDisruptionBudget {
+    if (budget.options.unhealthyPodEvictionPolicy !== undefined) {
+      checkEnum(this, 'disruptionBudget.unhealthyPodEvictionPolicy', budget.options.unhealthyPodEvictionPolicy, UnhealthyPodEvictionPolicy, 'UnhealthyPodEvictionPolicy');
+    }
     const max = budget.maxUnavailableCount;
     const min = budget.minAvailableCount;
     if (max !== undefined) checkInteger(this, 'disruptionBudget.maxUnavailable', max, 0, Math.max(this.replicas, 1));

@@ -1,7 +1,8 @@
 import { ApiObjectMetadata, Names } from 'cdk8s';
 import { k8s } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { checkDnsSubdomain, checkInteger, clusterScoped, propError } from './validation';
+import { registerCollisionCheck } from './collisions';
+import { checkDnsSubdomain, checkEnum, checkInteger, clusterScoped, propError, required } from './validation';
 
 /** What happens to a dynamically provisioned volume when its claim is deleted. */
 export enum ReclaimPolicy {
@@ -335,7 +336,10 @@ export class StorageClass extends Construct implements IStorageClass {
 
   public constructor(scope: Construct, id: string, props: StorageClassProps) {
     super(scope, id);
-    props.provisioner._validate(this);
+    registerCollisionCheck(this);
+    required(this, 'provisioner', props?.provisioner)._validate(this);
+    if (props.reclaimPolicy !== undefined) checkEnum(this, 'reclaimPolicy', props.reclaimPolicy, ReclaimPolicy, 'ReclaimPolicy');
+    if (props.volumeBindingMode !== undefined) checkEnum(this, 'volumeBindingMode', props.volumeBindingMode, VolumeBindingMode, 'VolumeBindingMode');
     this.storageClassName = checkDnsSubdomain(this, 'name', props.name ?? Names.toDnsLabel(this));
     this.reclaimPolicy = props.reclaimPolicy ?? ReclaimPolicy.RETAIN;
     for (const [i, term] of (props.allowedTopologies ?? []).entries()) {

@@ -23,6 +23,9 @@ export function describeValue(value: unknown): string {
   return `(${JSON.stringify(value)})`;
 }
 
+/** Every integer field of the Kubernetes API this library writes is an int32. */
+export const INT32_MAX = 2147483647;
+
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
@@ -45,9 +48,9 @@ export function checkDnsSubdomain(scope: IConstruct, prop: string, value: string
 }
 
 /** @internal */
-export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+export function checkInteger(scope: IConstruct, prop: string, value: number, min: number, max = INT32_MAX): number {
   if (!Number.isInteger(value) || value < min || value > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `${min} to ${max}`;
+    const range = max === INT32_MAX ? `${min} to ${INT32_MAX} (int32)` : `${min} to ${max}`;
     throw propError(scope, prop, value, `must be a whole number ${range}`);
   }
   return value;
@@ -62,10 +65,16 @@ export function checkPort(scope: IConstruct, prop: string, value: number): numbe
  * Whole seconds, because every Kubernetes duration field these constructs write is an integer of seconds.
  * @internal
  */
-export function wholeSeconds(scope: IConstruct, prop: string, value: Duration, min: number, max = Number.MAX_SAFE_INTEGER): number {
-  const ms = value.toMilliseconds();
-  const range = max === Number.MAX_SAFE_INTEGER ? `at least ${min} s` : `${min} s to ${max} s`;
-  if (ms % 1000 !== 0 || ms / 1000 < min || ms / 1000 > max) {
+export function wholeSeconds(scope: IConstruct, prop: string, value: Duration, min: number, max = INT32_MAX): number {
+  const range = max === INT32_MAX ? `at least ${min} s` : `${min} s to ${max} s`;
+  let ms: number;
+  try {
+    ms = value.toMilliseconds();
+  } catch (err) {
+    // a Duration of NaN or another unit cdk8s cannot convert: say which prop, not only what cdk8s says
+    throw propError(scope, prop, String(value), `must be a whole number of seconds, ${range} (${(err as Error).message})`);
+  }
+  if (!Number.isFinite(ms) || ms % 1000 !== 0 || ms / 1000 < min || ms / 1000 > max) {
     throw propError(scope, prop, value, `must be a whole number of seconds, ${range}`);
   }
   return ms / 1000;
@@ -89,14 +98,53 @@ export function sizeQuantity(scope: IConstruct, prop: string, value: Size, minMe
 /** @internal */
 export function checkLabels(scope: IConstruct, prop: string, labels: { [key: string]: string } | undefined): void {
   for (const [key, value] of Object.entries(labels ?? {})) {
-    const [prefix, name] = key.includes('/') ? key.split('/', 2) : [undefined, key];
-    if ((prefix !== undefined && !DNS_SUBDOMAIN.test(prefix)) || !/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(name) || name.length > 63) {
-      throw propError(scope, `${prop} key`, key, 'must be a qualified name: an optional DNS-subdomain prefix and "/", then at most 63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric');
-    }
-    if (value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
-      throw propError(scope, `${prop}["${key}"]`, value, 'must be a label value: at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric');
-    }
+    checkQualifiedName(scope, `${prop} key`, key);
+    checkLabelValue(scope, `${prop}["${key}"]`, value);
   }
+}
+
+/**
+ * A label, annotation, node-selector or taint key: an optional DNS-subdomain prefix and one "/", then a name.
+ * @internal
+ */
+export function checkQualifiedName(scope: IConstruct, prop: string, key: string): string {
+  const slash = key.indexOf('/');
+  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
+  const name = slash >= 0 ? key.slice(slash + 1) : key;
+  if (typeof key !== 'string' || (prefix !== undefined && (!DNS_SUBDOMAIN.test(prefix) || prefix.length > 253))
+    || !/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(name) || name.length > 63) {
+    throw propError(scope, prop, key, 'must be a qualified name: an optional DNS-subdomain prefix and one "/", then at most 63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric');
+  }
+  return key;
+}
+
+/** @internal */
+export function checkLabelValue(scope: IConstruct, prop: string, value: string): string {
+  if (typeof value !== 'string' || value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+    throw propError(scope, prop, value, 'must be a label value: at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric');
+  }
+  return value;
+}
+
+/**
+ * A value of a string enum, checked at run time too: JavaScript callers and the other jsii languages can pass any string.
+ * @internal
+ */
+export function checkEnum<T extends string>(scope: IConstruct, prop: string, value: T, enumObject: { [key: string]: string }, enumName: string): T {
+  const values = Object.values(enumObject);
+  if (!values.includes(value)) {
+    throw propError(scope, prop, value, `must be one of ${enumName} (${values.map((v) => JSON.stringify(v)).join(', ')})`);
+  }
+  return value;
+}
+
+/**
+ * A prop the API requires; checked at run time for JavaScript callers, who can leave it out.
+ * @internal
+ */
+export function required<T>(scope: IConstruct, prop: string, value: T | undefined | null): T {
+  if (value === undefined || value === null) throw propError(scope, prop, value, 'is required');
+  return value;
 }
 
 /**
@@ -114,9 +162,10 @@ export function clusterScoped(obj: ApiObject): void {
  * @internal
  */
 export function gracePeriodSeconds(scope: IConstruct, prop: string, value: Duration): number {
-  if (value.toMilliseconds() === 0) {
+  const seconds = wholeSeconds(scope, prop, value, 0);
+  if (seconds === 0) {
     throw propError(scope, prop, value,
       'must be at least 1 s: with 0 an ordinary delete removes the pod object at once like a force delete (two pods with one identity become possible) and the kubelet skips the preStop hook');
   }
-  return wholeSeconds(scope, prop, value, 1);
+  return seconds;
 }

@@ -345,7 +345,7 @@ describe('RwopStatefulApp bad input', () => {
     ['replicas 2', { replicas: 2 }, /db: invalid replicas \(2\): must be 1: a ReadWriteOncePod volume can be used by one pod only/],
     ['access mode RWO', { accessMode: PersistentVolumeAccessMode.READ_WRITE_ONCE }, /invalid accessMode \("ReadWriteOnce"\): must be ReadWriteOncePod/],
     ['existing claim with size', { existingClaim: 'pvc', storageSize: Size.gibibytes(1) }, /invalid storageSize \(1048576 KiB\): cannot be combined with existingClaim/],
-    ['size not whole MiB', { storageSize: Size.kibibytes(1500) }, /invalid volumeClaimTemplates\[0\].size \(1500 KiB\): must be a whole number of MiB/],
+    ['size not whole MiB', { storageSize: Size.kibibytes(1500) }, /db: invalid storageSize \(1500 KiB\): must be a whole number of MiB/],
     ['grace 0', { terminationGracePeriod: Duration.seconds(0) }, /invalid terminationGracePeriod \(0 .*\): must be at least 1 s: with 0 an ordinary delete removes the pod object at once/],
     ['liveness successThreshold 2', { liveness: Probe.fromTcpSocket({ port: 5432, successThreshold: 2 }) }, /invalid liveness.successThreshold \(2\): must be 1 for a liveness probe/],
     ['startup successThreshold 3', { startup: Probe.fromTcpSocket({ port: 5432, successThreshold: 3 }) }, /invalid startup.successThreshold \(3\): must be 1 for a startup probe/],

@@ -147,7 +147,7 @@ describe('StatefulWorkload', () => {
 
   test.each<[string, Partial<StatefulWorkloadProps>, RegExp]>([
     ['no containers', { containers: [] }, /test\/w: invalid containers \(\[\]\): must list at least one container/],
-    ['negative replicas', { replicas: -1 }, /invalid replicas \(-1\): must be a whole number >= 0/],
+    ['negative replicas', { replicas: -1 }, /invalid replicas \(-1\): must be a whole number 0 to 2147483647 \(int32\)/],
     ['partition above replicas', { replicas: 3, updateStrategy: StatefulUpdateStrategy.rollingUpdate({ partition: 4 }) }, /invalid updateStrategy.partition \(4\): must be a whole number 0 to 3/],
     ['uid 0', { security: { runAsUser: 0 } }, /invalid security.runAsUser \(0\): must be a whole number 1 to 2147483647/],
     ['grace 0', { terminationGracePeriod: Duration.seconds(0) }, /invalid terminationGracePeriod .*must be at least 1 s/],
