@@ -9,9 +9,6 @@ build_start=$(date +%s)
 bash scripts/cluster/build.sh
 echo "control plane build: $(( $(date +%s) - build_start )) s"
 
-# the status tests run the compiled command, as a user would
-npx tsc -p tsconfig.cli.json
-
 suite_start=$(date +%s)
 rc=0
 npx jest -c jest.cluster.config.js --runInBand "$@" || rc=$?

@@ -294,7 +294,7 @@ function checkReplicas(ctx: Context): CheckResult {
   }
   if (ready < ctx.desired) {
     const notReady = [...ctx.owned.entries()].filter(([o, p]) => inRange(ctx, o) && !isPodReady(p)).map(([o]) => o);
-    const which = notReady.length > 0 ? `; not Ready: ordinals ${ranges(notReady)}` : '';
+    const which = notReady.length > 0 ? `; not Ready: ordinal${notReady.length === 1 ? '' : 's'} ${ranges(notReady)}` : '';
     return { check: 'replicas', level: 'warning', message: `${ready}/${ctx.desired} ready${which} (details below)` };
   }
   return { check: 'replicas', level: 'ok', message: `${ready}/${ctx.desired} ready` };

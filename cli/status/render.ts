@@ -36,8 +36,8 @@ export function renderReport(report: StatusReport, opts: RenderOptions = {}): st
   out.push(`  Update: ${strategy}, ${revisions}   Claims kept: whenScaled ${report.claimRetention.whenScaled}, whenDeleted ${report.claimRetention.whenDeleted}`);
   if (report.failoverBudget) {
     const b = report.failoverBudget;
-    out.push(`  Failover budget: hung process ${budgetValue(b.hungProcessSeconds)}, node lost ${budgetValue(b.nodeLossWithoutAutomationSeconds)} without automation, `
-      + `${budgetValue(b.nodeLossWithAutomationSeconds)} with`);
+    const automation = b.nodeLossWithAutomationSeconds === 'off' ? 'automation off' : `${budgetValue(b.nodeLossWithAutomationSeconds)} with automation`;
+    out.push(`  Failover budget: hung process ${budgetValue(b.hungProcessSeconds)}, node loss ${budgetValue(b.nodeLossWithoutAutomationSeconds)} without automation, ${automation}`);
   }
   out.push('');
 

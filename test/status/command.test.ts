@@ -118,6 +118,6 @@ describe('human output', () => {
 
   test('GIVEN a RwopStatefulApp THEN the header shows its failover budget', () => {
     const manifests = synthChart((chart) => new RwopStatefulApp(chart, 'db', { name: 'db', image: 'postgres:16.4', ports: [{ name: 'pg', port: 5432 }], storageSize: Size.gibibytes(1) }));
-    expect(renderReport(checkStatefulSet(liveSnapshot(manifests)))).toMatch(/^ {2}Failover budget: hung process 44 s, node lost unbounded without automation, off with$/m);
+    expect(renderReport(checkStatefulSet(liveSnapshot(manifests)))).toMatch(/^ {2}Failover budget: hung process 44 s, node loss unbounded without automation, automation off$/m);
   });
 });
