@@ -305,7 +305,7 @@ function checkPods(ctx: Context, strangers: Pod[]): CheckResult[] {
   const expected = Array.from({ length: ctx.desired }, (_, i) => ctx.start + i);
   const missing = expected.filter((o) => !ctx.owned.has(o));
   const beyond = [...ctx.owned.keys()].filter((o) => !inRange(ctx, o)).sort((a, b) => a - b);
-  const span = ctx.desired === 0 ? 'no ordinals (scaled to 0)' : `ordinals ${ranges(expected)}`;
+  const span = ctx.desired === 0 ? 'no ordinal (scaled to 0)' : `${ctx.desired === 1 ? 'ordinal' : 'each of ordinals'} ${ranges(expected)}`;
   const problems: string[] = [];
   let level: CheckLevel = 'ok';
   if (missing.length > 0) {
@@ -325,7 +325,7 @@ function checkPods(ctx: Context, strangers: Pod[]): CheckResult[] {
       + (terminating.length === beyond.length ? 'being removed by the scale-down'
         : 'the scale-down removes them from the highest ordinal down, one at a time under OrderedReady'));
   }
-  out.push({ check: 'pods', level, message: problems.length > 0 ? problems.join('; ') : `one pod for each of ${span}, none beyond` });
+  out.push({ check: 'pods', level, message: problems.length > 0 ? problems.join('; ') : `one pod for ${span}, none beyond` });
 
   for (const pod of strangers) {
     out.push({

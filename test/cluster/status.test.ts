@@ -175,7 +175,7 @@ describe('a scale-down with retained claims (StatefulWorkload, Retain/Retain)', 
     expect(run.code).toBe(2);
     expect(report.replicas).toMatchObject({ desired: 1, ready: 1 });
     expect(report.claimRetention).toEqual({ whenDeleted: 'Retain', whenScaled: 'Retain' });
-    expect(checks(report, 'pods')[0]).toEqual({ check: 'pods', level: 'ok', message: 'one pod for each of ordinals 0, none beyond' });
+    expect(checks(report, 'pods')[0]).toEqual({ check: 'pods', level: 'ok', message: 'one pod for ordinal 0, none beyond' });
     expect(report.claims.map((c) => [c.name, c.ordinal, c.phase])).toEqual([['data-web-0', 0, 'Bound'], ['data-web-1', 1, 'Bound'], ['data-web-2', 2, 'Bound']]);
     expect(checks(report, 'claims').filter((c) => c.object)).toEqual([1, 2].map((i) => ({
       check: 'claims', object: `persistentvolumeclaim/data-web-${i}`, level: 'warning',

@@ -82,7 +82,7 @@ describe('pods and claims for every ordinal, and none beyond', () => {
   test('GIVEN a scale-down from 3 to 1 with whenScaled Retain WHEN checked THEN each kept claim is a warning that names the policy and the command to free it', () => {
     const snapshot = liveSnapshot(workload(), { spec: { replicas: 1 }, podOrdinals: [0], claimOrdinals: [0, 1, 2] });
     const report = checkStatefulSet(snapshot);
-    expect(find(report, 'pods')[0]).toMatchObject({ level: 'ok', message: 'one pod for each of ordinals 0, none beyond' });
+    expect(find(report, 'pods')[0]).toMatchObject({ level: 'ok', message: 'one pod for ordinal 0, none beyond' });
     const orphans = find(report, 'claims').filter((c) => c.object);
     expect(orphans.map((c) => [c.object, c.level])).toEqual([
       ['persistentvolumeclaim/data-web-1', 'warning'], ['persistentvolumeclaim/data-web-2', 'warning'],
