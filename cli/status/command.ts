@@ -1,6 +1,6 @@
 /** The `status` command: arguments in, output and an exit code out. */
 import { parseStatusArgs, STATUS_USAGE, StatusArgs, UsageError } from './args';
-import { EXIT_CODES, exitCodeOf, statefulSetStatus, watchStatefulSetStatus } from './index';
+import { EXIT_CODES, exitCodeOf, SnapshotSource, statefulSetStatus, watchStatefulSetStatus } from './index';
 import { StatusError } from './kube';
 import { StatusReport } from './model';
 import { renderReport } from './render';
@@ -9,6 +9,8 @@ export interface CommandIo {
   readonly stdout: { write(text: string): unknown; readonly isTTY?: boolean };
   readonly stderr: { write(text: string): unknown };
   readonly env: Readonly<Record<string, string | undefined>>;
+  /** Where the objects come from (default: the cluster of the kubeconfig). */
+  readonly source?: SnapshotSource;
 }
 
 function useColor(io: CommandIo): boolean {
@@ -17,6 +19,11 @@ function useColor(io: CommandIo): boolean {
 
 function output(report: StatusReport, args: StatusArgs, io: CommandIo): string {
   return args.output === 'json' ? `${JSON.stringify(report, null, args.watch ? undefined : 2)}\n` : renderReport(report, { color: useColor(io) });
+}
+
+/** 500 ms, 2 s, 1.5 s, 300 s. */
+function duration(ms: number): string {
+  return ms < 1000 ? `${ms} ms` : `${Number((ms / 1000).toFixed(1))} s`;
 }
 
 /** What changes between two reports apart from the time they were read. */
@@ -40,7 +47,9 @@ export async function runStatusCommand(argv: readonly string[], io: CommandIo): 
     }
     throw err;
   }
-  const connection = { namespace: args.namespace, name: args.name, kubeconfig: args.kubeconfig, context: args.context, requestTimeoutMs: args.requestTimeoutMs };
+  const connection = {
+    namespace: args.namespace, name: args.name, kubeconfig: args.kubeconfig, context: args.context, requestTimeoutMs: args.requestTimeoutMs, source: io.source,
+  };
   try {
     if (!args.watch) {
       const report = await statefulSetStatus(connection);
@@ -57,7 +66,7 @@ export async function runStatusCommand(argv: readonly string[], io: CommandIo): 
       onReport: (report) => {
         if (tty) {
           const left = Math.max(0, Math.round((args.timeoutMs - (Date.now() - started)) / 1000));
-          io.stdout.write(`\u001b[H\u001b[2J${output(report, args, io)}\nwatching every ${args.intervalMs / 1000} s until every check is ok (gives up in ${left} s)\n`);
+          io.stdout.write(`\u001b[H\u001b[2J${output(report, args, io)}\nwatching every ${duration(args.intervalMs)} until every check is ok (gives up in ${left} s)\n`);
           return;
         }
         const print = fingerprint(report);
@@ -67,7 +76,7 @@ export async function runStatusCommand(argv: readonly string[], io: CommandIo): 
       },
     });
     if (!result.settled) {
-      io.stderr.write(`status: not settled after ${Math.round(args.timeoutMs / 1000)} s (${result.rounds} checks); the last result is shown above\n`);
+      io.stderr.write(`status: not settled after ${duration(args.timeoutMs)} (${result.rounds} checks); the last result is shown above\n`);
     }
     return exitCodeOf(result.report);
   } catch (err) {

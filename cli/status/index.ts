@@ -7,7 +7,7 @@
  *   process.exitCode = exitCodeOf(report);
  */
 import { checkStatefulSet } from './checks';
-import { CheckLevel, StatusReport } from './model';
+import { CheckLevel, ClusterSnapshot, StatusReport } from './model';
 import { ConnectionOptions, StatusError, StatusReader } from './kube';
 
 export { checkStatefulSet, libraryPromises, FAILOVER_BUDGET_ANNOTATION } from './checks';
@@ -17,11 +17,21 @@ export { REQUIRED_ACCESS, StatusError, StatusReader } from './kube';
 export type { ConnectionOptions, StatusErrorKind } from './kube';
 export * from './model';
 
+/** Where snapshots come from: the cluster (StatusReader), or anything else that reads the same objects. */
+export interface SnapshotSource {
+  snapshot(namespace: string, name: string): Promise<ClusterSnapshot>;
+}
+
 export interface StatusOptions extends ConnectionOptions {
   /** Namespace of the StatefulSet. */
   readonly namespace: string;
   /** Name of the StatefulSet. */
   readonly name: string;
+  /**
+   * Read the objects from here instead of connecting with the kubeconfig.
+   * @default - a StatusReader for the kubeconfig options
+   */
+  readonly source?: SnapshotSource;
 }
 
 /** Exit codes of the command: 0 every check ok, 1 a check failed, 2 warnings only, 3 status unreadable, 64 bad usage. */
@@ -34,8 +44,8 @@ export function exitCodeOf(report: StatusReport): number {
 
 /** Reads the StatefulSet once and checks it. Rejects with a StatusError when it cannot be read. */
 export async function statefulSetStatus(opts: StatusOptions): Promise<StatusReport> {
-  const reader = await StatusReader.connect(opts);
-  return checkStatefulSet(await reader.snapshot(opts.namespace, opts.name));
+  const source = opts.source ?? await StatusReader.connect(opts);
+  return checkStatefulSet(await source.snapshot(opts.namespace, opts.name));
 }
 
 export interface WatchOptions extends StatusOptions {
@@ -59,10 +69,10 @@ export interface WatchResult {
 /** Checks again and again until every check is ok or the timeout passes (a rollout or a failover settling). */
 export async function watchStatefulSetStatus(opts: WatchOptions): Promise<WatchResult> {
   const deadline = Date.now() + (opts.timeoutMs ?? 5 * 60_000);
-  const reader = await StatusReader.connect(opts);
+  const source = opts.source ?? await StatusReader.connect(opts);
   let rounds = 0;
   for (;;) {
-    const report = checkStatefulSet(await reader.snapshot(opts.namespace, opts.name));
+    const report = checkStatefulSet(await source.snapshot(opts.namespace, opts.name));
     rounds++;
     opts.onReport?.(report);
     if (report.summary.result === 'ok') return { report, settled: true, rounds };

@@ -6,15 +6,28 @@ import { checkStatefulSet } from '../../cli/status/checks';
 import { runStatusCommand } from '../../cli/status/command';
 import { explainRequestError, resolveKubeconfigSource, StatusError } from '../../cli/status/kube';
 import { renderReport } from '../../cli/status/render';
-import { liveSnapshot, REV1, REV2, synthChart } from './fixtures';
+import { ClusterSnapshot } from '../../cli/status/model';
+import { liveSnapshot, NOW, REV1, REV2, synthChart } from './fixtures';
 
-function io(isTTY = false) {
+function io(isTTY = false, snapshots?: ClusterSnapshot[], env: Record<string, string> = {}) {
   const out: string[] = [];
   const err: string[] = [];
+  let read = 0;
+  // the last snapshot repeats once the list is used up
+  const source = snapshots && { snapshot: async () => ({ ...snapshots[Math.min(read++, snapshots.length - 1)], readAt: NOW + read * 1000 }) };
   return {
-    out, err,
-    io: { stdout: { write: (t: string) => out.push(t), isTTY }, stderr: { write: (t: string) => err.push(t) }, env: {} },
+    out, err, reads: () => read,
+    io: { stdout: { write: (t: string) => out.push(t), isTTY }, stderr: { write: (t: string) => err.push(t) }, env, source },
   };
+}
+
+function redisSnapshot(): ClusterSnapshot {
+  return liveSnapshot(synthChart((chart) => new RedisCluster(chart, 'r', { name: 'redis', auth: { enabled: false }, replicasPerShard: 0 }), 'cache'));
+}
+
+function rollingSnapshot(): ClusterSnapshot {
+  const manifests = synthChart((chart) => new RedisCluster(chart, 'r', { name: 'redis', auth: { enabled: false }, replicasPerShard: 0 }), 'cache');
+  return liveSnapshot(manifests, { podRevision: (o) => (o === 2 ? REV2 : REV1), updateRevision: REV2 });
 }
 
 describe('command line', () => {
@@ -73,6 +86,41 @@ describe('command line', () => {
     const { err, io: streams } = io();
     expect(await runStatusCommand(['apps', 'db', '--kubeconfig', '/nonexistent/kubeconfig'], streams)).toBe(3);
     expect(err.join('')).toBe('error: kubeconfig /nonexistent/kubeconfig (--kubeconfig) does not exist\n');
+  });
+});
+
+describe('output and exit codes', () => {
+  test('GIVEN a terminal THEN colours; GIVEN a pipe or NO_COLOR THEN none; exit code from the worst level', async () => {
+    const tty = io(true, [rollingSnapshot()]);
+    expect(await runStatusCommand(['cache', 'redis'], tty.io)).toBe(2);
+    expect(tty.out.join('')).toMatch(/\u001b\[33mwarning/);
+    const pipe = io(false, [rollingSnapshot()]);
+    expect(await runStatusCommand(['cache', 'redis'], pipe.io)).toBe(2);
+    expect(pipe.out.join('')).not.toMatch(/\u001b/);
+    const noColor = io(true, [rollingSnapshot()], { NO_COLOR: '1' });
+    await runStatusCommand(['cache', 'redis'], noColor.io);
+    expect(noColor.out.join('')).not.toMatch(/\u001b/);
+    const healthy = io(false, [redisSnapshot()]);
+    expect(await runStatusCommand(['cache', 'redis', '-o', 'json'], healthy.io)).toBe(0);
+    expect(JSON.parse(healthy.out.join('')).summary).toEqual({ result: 'ok', ok: 8, warning: 0, failure: 0 });
+  });
+
+  test('GIVEN --watch with -o json THEN one JSON line per change until every check is ok, exit 0', async () => {
+    const run = io(false, [rollingSnapshot(), rollingSnapshot(), redisSnapshot()]);
+    expect(await runStatusCommand(['cache', 'redis', '-o', 'json', '--watch', '--interval', '10ms'], run.io)).toBe(0);
+    expect(run.reads()).toBe(3);
+    const lines = run.out.join('').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.summary.result)).toEqual(['warning', 'ok']);
+    expect(run.err).toEqual([]);
+  });
+
+  test('GIVEN --watch on a terminal THEN the screen is redrawn each round; at the timeout THEN the last code and a note on stderr', async () => {
+    const run = io(true, [rollingSnapshot()]);
+    expect(await runStatusCommand(['cache', 'redis', '--watch', '--interval', '10ms', '--timeout', '50ms'], run.io)).toBe(2);
+    expect(run.reads()).toBeGreaterThan(1);
+    expect(run.out.every((chunk) => chunk.startsWith('\u001b[H\u001b[2J'))).toBe(true);
+    expect(run.out[0]).toMatch(/watching every 10 ms until every check is ok \(gives up in \d+ s\)\n$/);
+    expect(run.err.join('')).toMatch(/^status: not settled after 50 ms \(\d+ checks\); the last result is shown above\n$/);
   });
 });
 
