@@ -67,4 +67,10 @@ export async function gate(): Promise<number> {
 }
 TS
 "$repo/node_modules/.bin/tsc" --noEmit --strict --module commonjs --target es2022 --skipLibCheck check-types.ts
-echo "status command: --help, a missing kubeconfig and an unreachable server answered from the packed library"
+# without the optional client (npm install --omit=optional) the command says what to install
+rm -rf node_modules/@kubernetes/client-node
+rc=0
+npx --no-install cdk8s-stateful status apps db --kubeconfig unreachable.kubeconfig 2> status.err || rc=$?
+grep -q 'needs @kubernetes/client-node' status.err
+[ "$rc" -eq 3 ]
+echo "status command: --help, a missing kubeconfig and an unreachable server answered from the packed library, and a clear error without the optional client"

@@ -39,6 +39,7 @@ describe('command line', () => {
     expect(parseStatusArgs(['apps', 'db', '-o', 'json', '--context=kind', '--kubeconfig', '/k', '-w', '--timeout', '1m30s', '--interval=500ms'])).toMatchObject({
       output: 'json', context: 'kind', kubeconfig: '/k', watch: true, timeoutMs: 90_000, intervalMs: 500,
     });
+    expect(parseStatusArgs(['apps', 'db', '--request-timeout', '5s'])).toMatchObject({ requestTimeoutMs: 5000 });
     expect(parseStatusArgs(['apps', '--help'])).toBe('help');
   });
 
