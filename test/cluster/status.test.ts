@@ -403,6 +403,16 @@ describe('errors a user meets first', () => {
     expect(down.code).toBe(3);
     expect(down.stderr).toBe(`error: cannot reach the API server https://127.0.0.1:9 (context "${CONTEXT}"): ECONNREFUSED; is the cluster running and the address right?\n`);
 
+    const broken = path.join(tmp, 'broken.kubeconfig');
+    fs.writeFileSync(broken, 'apiVersion: v1\nkind: Config\nclusters: [\n');
+    const unreadable = await runStatus([NS, 'web', '--kubeconfig', broken]);
+    expect({ code: unreadable.code, stderr: unreadable.stderr }).toEqual({ code: 3, stderr: expect.stringMatching(new RegExp(`^error: cannot read kubeconfig ${broken}: `)) });
+
+    const noCurrent = path.join(tmp, 'no-current.kubeconfig');
+    fs.writeFileSync(noCurrent, admin.replace(/^current-context:.*$/m, ''));
+    const contextless = await runStatus([NS, 'web'], { KUBECONFIG: noCurrent });
+    expect(contextless.stderr).toBe(`error: kubeconfig ${noCurrent} has no current context; pass --context (contexts: ${CONTEXT})\n`);
+
     const usage = await runStatus([NS, 'web', '--output', 'yaml']);
     expect(usage.code).toBe(64);
   });
