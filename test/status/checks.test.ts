@@ -298,7 +298,7 @@ describe('ReadWriteOncePod conflicts and lost nodes', () => {
   });
 });
 
-describe('helpers', () => {
+describe('ranges, quantities, selectors and claim names', () => {
   test('ranges, quantities and selectors', () => {
     expect(ranges([5, 1, 2, 3, 7])).toBe('1-3, 5, 7');
     expect(quantityBytes('1Gi')).toBe(2 ** 30);
