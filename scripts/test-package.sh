@@ -33,3 +33,44 @@ out="out/consumer.k8s.yaml"
 grep -q 'ReadWriteOncePod' "$out"
 grep -q 'node.kubernetes.io/out-of-service' "$out"
 echo "consumer synthesized $(grep -c '^kind:' "$out") objects from the packed library"
+
+# the status command and its function API, from the installed tarball (bin and optional client included)
+npx --no-install cdk8s-stateful status --help | grep -q '^Usage: cdk8s-stateful status <namespace> <statefulset>'
+rc=0
+npx --no-install cdk8s-stateful status apps db --kubeconfig "$work/missing-kubeconfig" 2> status.err || rc=$?
+grep -q 'missing-kubeconfig (--kubeconfig) does not exist' status.err
+[ "$rc" -eq 3 ]
+cat > unreachable.kubeconfig <<'YAML'
+apiVersion: v1
+kind: Config
+clusters: [{ name: c, cluster: { server: "https://127.0.0.1:9", insecure-skip-tls-verify: true } }]
+users: [{ name: u, user: { token: t } }]
+contexts: [{ name: c, context: { cluster: c, user: u } }]
+current-context: c
+YAML
+rc=0
+npx --no-install cdk8s-stateful status apps db --kubeconfig unreachable.kubeconfig 2> status.err || rc=$?
+grep -q 'cannot reach the API server https://127.0.0.1:9' status.err
+[ "$rc" -eq 3 ]
+node -e "
+const status = require('cdk8s-stateful/status');
+status.statefulSetStatus({ namespace: 'apps', name: 'db', kubeconfig: 'unreachable.kubeconfig' }).then(
+  () => { throw new Error('expected an error'); },
+  (err) => { if (!status.isStatusError(err) || err.kind !== 'unreachable') throw err; });
+"
+cat > check-types.ts <<'TS'
+import { exitCodeOf, renderReport, statefulSetStatus, StatusReport } from 'cdk8s-stateful/status';
+export async function gate(): Promise<number> {
+  const report: StatusReport = await statefulSetStatus({ namespace: 'apps', name: 'db', context: 'prod' });
+  process.stdout.write(renderReport(report));
+  return exitCodeOf(report);
+}
+TS
+"$repo/node_modules/.bin/tsc" --noEmit --strict --module commonjs --target es2022 --skipLibCheck check-types.ts
+# without the optional client (npm install --omit=optional) the command says what to install
+rm -rf node_modules/@kubernetes/client-node
+rc=0
+npx --no-install cdk8s-stateful status apps db --kubeconfig unreachable.kubeconfig 2> status.err || rc=$?
+grep -q 'needs @kubernetes/client-node' status.err
+[ "$rc" -eq 3 ]
+echo "status command: --help, a missing kubeconfig and an unreachable server answered from the packed library, and a clear error without the optional client"
