@@ -156,7 +156,10 @@ export interface RollingUpdateOptions {
 
 /** How a StatefulSet rolls out a changed pod template. */
 export class StatefulUpdateStrategy {
-  /** Replace pods one by one from the highest ordinal down to `partition`. */
+  /**
+   * Replace pods one by one from the highest ordinal down to `partition`.
+   * @param options the partition
+   */
   public static rollingUpdate(options: RollingUpdateOptions = {}): StatefulUpdateStrategy {
     return new StatefulUpdateStrategy('RollingUpdate', options.partition ?? 0);
   }
@@ -193,12 +196,20 @@ export interface DisruptionBudgetOptions {
 
 /** A PodDisruptionBudget: how many pods voluntary disruptions (drains, evictions) may take at once. */
 export class DisruptionBudget {
-  /** At most `count` pods unavailable at a time. */
+  /**
+   * At most `count` pods unavailable at a time.
+   * @param count the most pods that may be unavailable at once
+   * @param options how unready pods are treated
+   */
   public static maxUnavailable(count: number, options: DisruptionBudgetOptions = {}): DisruptionBudget {
     return new DisruptionBudget(count, undefined, options);
   }
 
-  /** At least `count` pods available at all times. */
+  /**
+   * At least `count` pods available at all times.
+   * @param count the fewest pods that must stay available
+   * @param options how unready pods are treated
+   */
   public static minAvailable(count: number, options: DisruptionBudgetOptions = {}): DisruptionBudget {
     return new DisruptionBudget(undefined, count, options);
   }
@@ -225,8 +236,11 @@ export enum SpreadMode {
 
 /** Taint effects. */
 export enum TaintEffect {
+  /** New pods that do not tolerate the taint are not scheduled on the node. */
   NO_SCHEDULE = 'NoSchedule',
+  /** The scheduler tries to avoid placing pods that do not tolerate the taint on the node. */
   PREFER_NO_SCHEDULE = 'PreferNoSchedule',
+  /** Pods that do not tolerate the taint are evicted from the node, and new ones are not scheduled there. */
   NO_EXECUTE = 'NoExecute',
 }
 
@@ -344,7 +358,7 @@ export interface StatefulWorkloadProps {
   readonly podManagementPolicy?: PodManagementPolicy;
   /**
    * Update strategy.
-   * @default StatefulUpdateStrategy.rollingUpdate({ partition: 0 })
+   * @default - a rolling update with partition 0 (`StatefulUpdateStrategy.rollingUpdate()`)
    */
   readonly updateStrategy?: StatefulUpdateStrategy;
   /**
@@ -468,6 +482,12 @@ export class StatefulWorkload extends Construct {
   /** Labels on every object and pod. */
   public readonly labels: { [key: string]: string };
 
+  /**
+   * Define the StatefulWorkload in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: StatefulWorkloadProps) {
     super(scope, id);
     this.name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 52 }), 52);
@@ -621,13 +641,20 @@ export class StatefulWorkload extends Construct {
     }
   }
 
-  /** Add an annotation to the pod template (for example a checksum that rolls the pods when a config changes). */
+  /**
+   * Add an annotation to the pod template (for example a checksum that rolls the pods when a config changes).
+   * @param key the annotation key
+   * @param value the annotation value
+   */
   public addPodAnnotation(key: string, value: string): void {
     checkLabels(this, 'podAnnotations key', { [key]: 'x' });
     this.podAnnotations[key] = value;
   }
 
-  /** DNS name of the pod with this ordinal, through the headless Service. */
+  /**
+   * DNS name of the pod with this ordinal, through the headless Service.
+   * @param ordinal the pod's ordinal, from 0
+   */
   public podDnsName(ordinal: number): string {
     return `${this.name}-${ordinal}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}`;
   }
