@@ -1,4 +1,4 @@
-"""Shared helpers: the repository, the TypeScript build to compare with, and a scratch directory per test."""
+"""Shared by the Python tests: the repository, the TypeScript build to compare with, and a scratch directory per test."""
 import json
 import os
 import subprocess

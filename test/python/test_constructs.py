@@ -225,7 +225,7 @@ class TestReadmeExamples:
 
 
 class HouseRedis(RedisCluster):
-    """A platform team's Redis: house defaults, one extra object, and a helper of its own."""
+    """A platform team's Redis: house defaults, one extra object, and a method of its own."""
 
     def __init__(self, scope: Construct, id: str, *, team: str):
         super().__init__(scope, id,
