@@ -84,7 +84,7 @@ export class FailoverBudget {
   public readonly nodeLossWithoutAutomation: FailoverScenario;
   /**
    * (c) The node is lost and the failover controller acts.
-   * @default - undefined when the automation is off
+   * @default - not set when the automation is off
    */
   public readonly nodeLossWithAutomation?: FailoverScenario;
 
@@ -162,14 +162,20 @@ export class FailoverBudget {
     return lines.join('\n') + '\n';
   }
 
-  /** Compact JSON for the StatefulSet annotation. */
-  public toJson(): { [key: string]: number | string } {
+  /**
+   * The budget as compact JSON text, as recorded in the StatefulSet annotation `stateful.cdk8s.io/failover-budget`.
+   *
+   * Keys `hungProcessSeconds`, `nodeLossWithoutAutomationSeconds` and `nodeLossWithAutomationSeconds`; each value is
+   * a number of seconds, `"unbounded"`, or `"off"` when the scenario does not apply. Returned as text rather than as
+   * a map so that every language gets one plain type.
+   */
+  public toJson(): string {
     const value = (s: FailoverScenario | undefined) => (s === undefined ? 'off' : s.worstCaseSeconds ?? 'unbounded');
-    return {
+    return JSON.stringify({
       hungProcessSeconds: value(this.hungProcess),
       nodeLossWithoutAutomationSeconds: value(this.nodeLossWithoutAutomation),
       nodeLossWithAutomationSeconds: value(this.nodeLossWithAutomation),
-    };
+    });
   }
 }
 

@@ -170,7 +170,7 @@ export class FailoverController extends Construct {
   public readonly clusterRole: k8s.KubeClusterRole;
   /**
    * Read access to the kubelet heartbeat Leases in kube-node-lease.
-   * @default - undefined when heartbeat detection is off
+   * @default - not set when heartbeat detection is off
    */
   public readonly nodeLeaseReader?: k8s.KubeRole;
   /** Name of the Lease used for leader election. */
@@ -184,7 +184,7 @@ export class FailoverController extends Construct {
   /**
    * Worst case from a node's last heartbeat to the controller acting on its silence, in seconds: heartbeatThreshold
    * plus up to two checks (the renewal is seen up to one check late, the silence acted on at the next check).
-   * @default - undefined when heartbeat detection is off
+   * @default - not set when heartbeat detection is off
    */
   public readonly heartbeatDetectionSeconds?: number;
   /**
@@ -200,6 +200,12 @@ export class FailoverController extends Construct {
   /** Effective action. */
   public readonly action: FailoverAction;
 
+  /**
+   * Define the FailoverController in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: FailoverControllerProps) {
     super(scope, id);
     if (props.acknowledgeNodesAreFenced !== true) {

@@ -118,7 +118,10 @@ export class PlacementCenterProbes {
     }));
   }
 
-  /** Probes of your own; a probe left unset is not rendered. */
+  /**
+   * Probes of your own; a probe left unset is not rendered.
+   * @param probes the readiness, liveness and startup probes
+   */
   public static custom(probes: PlacementCenterCustomProbes): PlacementCenterProbes {
     return new PlacementCenterProbes(() => ({
       readiness: probes.readiness?.withDefaults(GUIDE_READINESS),
@@ -148,12 +151,16 @@ export class PlacementCenterRollout {
   /**
    * Update only the `members` highest ordinals (partition = replicas - members); canary(1) with 3 replicas updates
    * ordinal 2 only, canary(2) ordinals 1 and 2.
+   * @param members how many of the highest ordinals to update
    */
   public static canary(members: number): PlacementCenterRollout {
     return new PlacementCenterRollout('canary', members);
   }
 
-  /** Update the pods whose ordinal is at least `partition`; `partition` equal to replicas holds every pod. */
+  /**
+   * Update the pods whose ordinal is at least `partition`; `partition` equal to replicas holds every pod.
+   * @param partition the lowest ordinal that is updated
+   */
   public static partition(partition: number): PlacementCenterRollout {
     return new PlacementCenterRollout('partition', partition);
   }
@@ -266,9 +273,13 @@ export interface PlacementCenterProps {
    */
   readonly clusterName?: string;
   /**
-   * Further configuration merged into the TOML, as nested tables (for example { heartbeat: { heartbeat_timeout_ms: 30000 } }).
-   * Keys that typed props or the construct set (cluster_name, node.node_id, node.nodes, network.grpc_port,
-   * network.http_port, rocksdb.data_path, log.log_path) are refused.
+   * Further configuration merged into the TOML, as a map of table names to maps of keys and values.
+   *
+   * Values are JSON-like (strings, numbers, booleans, lists and nested maps): a `dict` in Python, a `Map` in Java,
+   * a `map[string]interface{}` in Go. For example the table `heartbeat` with the key `heartbeat_timeout_ms` set to
+   * 30000 renders `[heartbeat]` / `heartbeat_timeout_ms = 30000`. Keys that typed props or the construct set
+   * (cluster_name, node.node_id, node.nodes, network.grpc_port, network.http_port, rocksdb.data_path, log.log_path)
+   * are refused.
    * @default - none
    */
   readonly additionalConfig?: { [key: string]: any };
@@ -334,6 +345,7 @@ export class PlacementCenter extends Construct {
   /**
    * The phases of a canary rollout for a replica count: the highest ordinal first, one more member per phase, then all
    * (3 replicas: partition 2, 1, 0).
+   * @param replicas the number of members
    */
   public static stagedRollout(replicas: number = 3): PlacementCenterRolloutPhase[] {
     if (!Number.isInteger(replicas) || replicas < 1) {
@@ -358,7 +370,7 @@ export class PlacementCenter extends Construct {
   public readonly workload: StatefulWorkload;
   /** The ConfigMap with the TOML, mounted at /etc/robustmq. */
   public readonly configMap: k8s.KubeConfigMap;
-  /** The StorageClass this construct created; undefined when `storageClass` was given. */
+  /** The StorageClass this construct created; not set when the `storageClass` prop was given. */
   public readonly storageClass?: StorageClass;
   /** Name of the StorageClass the data claims use. */
   public readonly storageClassName: string;
@@ -373,6 +385,12 @@ export class PlacementCenter extends Construct {
   /** StatefulSet partition in force. */
   public readonly partition: number;
 
+  /**
+   * Define the PlacementCenter in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: PlacementCenterProps = {}) {
     super(scope, id);
     const name = checkDnsLabel(this, 'name', props.name ?? 'placement-center', 52);
@@ -561,12 +579,18 @@ export class PlacementCenter extends Construct {
     return PlacementCenter.stagedRollout(this.replicas);
   }
 
-  /** Raft node id of the member with this ordinal (ordinal + 1). */
+  /**
+   * Raft node id of the member with this ordinal (ordinal + 1).
+   * @param ordinal the member's ordinal, from 0
+   */
   public raftNodeId(ordinal: number): number {
     return this.checkOrdinal(ordinal) + 1;
   }
 
-  /** The configuration the member with this ordinal effectively runs with: the file with its node id applied. */
+  /**
+   * The configuration the member with this ordinal effectively runs with: the file with its node id applied.
+   * @param ordinal the member's ordinal, from 0
+   */
   public effectiveConfig(ordinal: number): string {
     const config = parse(this.tomlConfig) as any;
     config.node.node_id = this.raftNodeId(ordinal);

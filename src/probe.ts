@@ -70,8 +70,11 @@ export interface GrpcProbeOptions extends ProbeTimings {
 
 /** Which probe slot a probe is used in; the rules differ. */
 export enum ProbeKind {
+  /** The liveness probe: its failure restarts the container in place. */
   LIVENESS = 'liveness',
+  /** The readiness probe: its failure takes the pod out of its Services' endpoints. */
   READINESS = 'readiness',
+  /** The startup probe: liveness and readiness wait until it succeeds once. */
   STARTUP = 'startup',
 }
 
@@ -97,22 +100,36 @@ type ProbeAction = Pick<k8s.Probe, 'httpGet' | 'tcpSocket' | 'exec' | 'grpc'>;
  * A container probe: what to check and how often. Build one with a static factory.
  */
 export class Probe {
-  /** Probe with an HTTP GET to a path; 200-399 is success. */
+  /**
+   * Probe with an HTTP GET to a path; 200-399 is success.
+   * @param path the HTTP path to request
+   * @param options the port, the scheme and the probe timings
+   */
   public static fromHttpGet(path: string, options: HttpGetProbeOptions): Probe {
     return new Probe({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port), scheme: options.scheme } }, options, [options.port]);
   }
 
-  /** Probe that succeeds when the port accepts a TCP connection. */
+  /**
+   * Probe that succeeds when the port accepts a TCP connection.
+   * @param options the port and the probe timings
+   */
   public static fromTcpSocket(options: TcpSocketProbeOptions): Probe {
     return new Probe({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port) } }, options, [options.port]);
   }
 
-  /** Probe that runs a command in the container; exit code 0 is success. */
+  /**
+   * Probe that runs a command in the container; exit code 0 is success.
+   * @param command the command and its arguments, run without a shell
+   * @param options the probe timings
+   */
   public static fromCommand(command: string[], options: ProbeTimings = {}): Probe {
     return new Probe({ exec: { command } }, options, []);
   }
 
-  /** Probe that calls the gRPC health checking protocol. */
+  /**
+   * Probe that calls the gRPC health checking protocol.
+   * @param options the port, the service name and the probe timings
+   */
   public static fromGrpc(options: GrpcProbeOptions): Probe {
     return new Probe({ grpc: { port: options.port, service: options.service } }, options, [options.port]);
   }
@@ -124,7 +141,10 @@ export class Probe {
     private readonly ports: number[],
   ) {}
 
-  /** A copy whose unset timings are filled from `defaults`. */
+  /**
+   * A copy whose unset timings are filled from `defaults`.
+   * @param defaults timings used where this probe sets none
+   */
   public withDefaults(defaults: ProbeTimings): Probe {
     const merged: { [key: string]: unknown } = { ...defaults };
     for (const [key, value] of Object.entries(this.timings)) {
@@ -133,12 +153,18 @@ export class Probe {
     return new Probe(this.action, merged as ProbeTimings, this.ports);
   }
 
-  /** A copy with these timings replacing the ones set. */
+  /**
+   * A copy with these timings replacing the ones set.
+   * @param timings timings that replace this probe's
+   */
   public withTimings(timings: ProbeTimings): Probe {
     return new Probe(this.action, { ...this.timings, ...timings }, this.ports);
   }
 
-  /** A probe with the same check and only these timings (nothing inherited). */
+  /**
+   * A probe with the same check and only these timings (nothing inherited).
+   * @param timings the timings of the new probe
+   */
   public reuseCheck(timings: ProbeTimings): Probe {
     return new Probe(this.action, { ...timings }, this.ports);
   }
@@ -152,6 +178,7 @@ export class Probe {
    * Effective timings with Kubernetes defaults, after checking every rule the API server enforces.
    * @param scope construct that reports the error
    * @param prop the prop that holds this probe, for error messages
+   * @param kind which probe this is: liveness, readiness and startup follow different rules
    */
   public resolve(scope: IConstruct, prop: string, kind: ProbeKind): ResolvedProbeTimings {
     const t = this.timings;

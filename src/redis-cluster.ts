@@ -266,11 +266,17 @@ export class RedisCluster extends Construct {
   public readonly port: number;
   /** Files of the ConfigMap (redis.conf and the scripts), by name. */
   public readonly files: { [file: string]: string };
-  /** Secret holding the password (undefined with auth off). */
+  /** Secret holding the password (not set with auth off). */
   public readonly authSecretName?: string;
-  /** Key of the password in that Secret (undefined with auth off). */
+  /** Key of the password in that Secret (not set with auth off). */
   public readonly authSecretKey?: string;
 
+  /**
+   * Define the RedisCluster in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: RedisClusterProps = {}) {
     super(scope, id);
     const name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 45 }), 45);

@@ -243,6 +243,12 @@ export class RwopStatefulApp extends Construct {
   /** Name of the data claim of pod 0 (`data-<name>-0`, or the existing claim). */
   public readonly claimName: string;
 
+  /**
+   * Define the RwopStatefulApp in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: RwopStatefulAppProps) {
     super(scope, id);
     required(this, 'image', props?.image);
@@ -378,7 +384,7 @@ export class RwopStatefulApp extends Construct {
         forceDelete: fc.action !== FailoverAction.TAINT_OUT_OF_SERVICE,
       } : undefined,
     });
-    this.workload.statefulSet.metadata.addAnnotation(FAILOVER_BUDGET_ANNOTATION, JSON.stringify(this.failoverBudget.toJson()));
+    this.workload.statefulSet.metadata.addAnnotation(FAILOVER_BUDGET_ANNOTATION, this.failoverBudget.toJson());
 
     const targets = props.failoverTargets ?? {};
     const hungTarget = targets.hungProcess ? wholeSeconds(this, 'failoverTargets.hungProcess', targets.hungProcess, 1) : undefined;

@@ -160,7 +160,10 @@ export interface RollingUpdateOptions {
 
 /** How a StatefulSet rolls out a changed pod template. */
 export class StatefulUpdateStrategy {
-  /** Replace pods one by one from the highest ordinal down to `partition`. */
+  /**
+   * Replace pods one by one from the highest ordinal down to `partition`.
+   * @param options the partition
+   */
   public static rollingUpdate(options: RollingUpdateOptions = {}): StatefulUpdateStrategy {
     return new StatefulUpdateStrategy('RollingUpdate', options.partition ?? 0);
   }
@@ -197,12 +200,20 @@ export interface DisruptionBudgetOptions {
 
 /** A PodDisruptionBudget: how many pods voluntary disruptions (drains, evictions) may take at once. */
 export class DisruptionBudget {
-  /** At most `count` pods unavailable at a time. */
+  /**
+   * At most `count` pods unavailable at a time.
+   * @param count the most pods that may be unavailable at once
+   * @param options how unready pods are treated
+   */
   public static maxUnavailable(count: number, options: DisruptionBudgetOptions = {}): DisruptionBudget {
     return new DisruptionBudget(count, undefined, options);
   }
 
-  /** At least `count` pods available at all times. */
+  /**
+   * At least `count` pods available at all times.
+   * @param count the fewest pods that must stay available
+   * @param options how unready pods are treated
+   */
   public static minAvailable(count: number, options: DisruptionBudgetOptions = {}): DisruptionBudget {
     return new DisruptionBudget(undefined, count, options);
   }
@@ -229,8 +240,11 @@ export enum SpreadMode {
 
 /** Taint effects. */
 export enum TaintEffect {
+  /** New pods that do not tolerate the taint are not scheduled on the node. */
   NO_SCHEDULE = 'NoSchedule',
+  /** The scheduler tries to avoid placing pods that do not tolerate the taint on the node. */
   PREFER_NO_SCHEDULE = 'PreferNoSchedule',
+  /** Pods that do not tolerate the taint are evicted from the node, and new ones are not scheduled there. */
   NO_EXECUTE = 'NoExecute',
 }
 
@@ -348,7 +362,7 @@ export interface StatefulWorkloadProps {
   readonly podManagementPolicy?: PodManagementPolicy;
   /**
    * Update strategy.
-   * @default StatefulUpdateStrategy.rollingUpdate({ partition: 0 })
+   * @default - a rolling update with partition 0 (`StatefulUpdateStrategy.rollingUpdate()`)
    */
   readonly updateStrategy?: StatefulUpdateStrategy;
   /**
@@ -472,6 +486,12 @@ export class StatefulWorkload extends Construct {
   /** Labels on every object and pod. */
   public readonly labels: { [key: string]: string };
 
+  /**
+   * Define the StatefulWorkload in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: StatefulWorkloadProps) {
     super(scope, id);
     registerCollisionCheck(this);
@@ -486,7 +506,7 @@ export class StatefulWorkload extends Construct {
 
     checkLabels(this, 'selectorLabels', props.selectorLabels);
     checkLabels(this, 'labels', props.labels);
-    for (const [key, value] of Object.entries(props.podAnnotations ?? {})) this.addPodAnnotation(key, value, 'podAnnotations');
+    for (const [key, value] of Object.entries(props.podAnnotations ?? {})) this.setPodAnnotation(key, value, 'podAnnotations');
     const appName = props.appName ?? this.name;
     this.selectorLabels = {
       'app.kubernetes.io/name': appName,
@@ -648,8 +668,16 @@ export class StatefulWorkload extends Construct {
     }
   }
 
-  /** Add an annotation to the pod template (for example a checksum that rolls the pods when a config changes). */
-  public addPodAnnotation(key: string, value: string, prop = 'addPodAnnotation'): void {
+  /**
+   * Add an annotation to the pod template (for example a checksum that rolls the pods when a config changes).
+   * @param key the annotation key
+   * @param value the annotation value
+   */
+  public addPodAnnotation(key: string, value: string): void {
+    this.setPodAnnotation(key, value, 'addPodAnnotation');
+  }
+
+  private setPodAnnotation(key: string, value: string, prop: string): void {
     checkQualifiedName(this, `${prop} key`, key);
     if (typeof value !== 'string') throw propError(this, `${prop}["${key}"]`, value, 'must be a string');
     this.podAnnotations[key] = value;
@@ -657,7 +685,10 @@ export class StatefulWorkload extends Construct {
     if (total > 256 * 1024) throw propError(this, `${prop}["${key}"]`, `${value.slice(0, 40)}...`, `makes the pod annotations ${total} bytes; the API server accepts at most 262144`);
   }
 
-  /** DNS name of the pod with this ordinal, through the headless Service. */
+  /**
+   * DNS name of the pod with this ordinal, through the headless Service.
+   * @param ordinal the pod's ordinal, from 0
+   */
   public podDnsName(ordinal: number): string {
     return `${this.name}-${ordinal}.${this.headlessServiceName}.${this.namespace}.svc.${this.clusterDomain}`;
   }

@@ -22,11 +22,17 @@ export enum VolumeBindingMode {
 
 /** AWS EBS volume types offered by the EBS CSI driver. */
 export enum EbsVolumeType {
+  /** General purpose SSD (gp3): IOPS and throughput set independently of the size. */
   GP3 = 'gp3',
+  /** General purpose SSD of the previous generation (gp2): IOPS grow with the size. */
   GP2 = 'gp2',
+  /** Provisioned IOPS SSD (io1). */
   IO1 = 'io1',
+  /** Provisioned IOPS SSD with higher durability (io2). */
   IO2 = 'io2',
+  /** Throughput-optimized HDD (st1). */
   ST1 = 'st1',
+  /** Cold HDD (sc1). */
   SC1 = 'sc1',
 }
 
@@ -66,10 +72,15 @@ export interface AwsEbsOptions {
 
 /** GCE persistent disk types. */
 export enum GcePdType {
+  /** Balanced persistent disk (SSD-backed, cost-efficient). */
   PD_BALANCED = 'pd-balanced',
+  /** SSD persistent disk. */
   PD_SSD = 'pd-ssd',
+  /** Standard persistent disk (HDD-backed). */
   PD_STANDARD = 'pd-standard',
+  /** Extreme persistent disk (provisioned IOPS). */
   PD_EXTREME = 'pd-extreme',
+  /** Hyperdisk Balanced. */
   HYPERDISK_BALANCED = 'hyperdisk-balanced',
 }
 
@@ -94,11 +105,17 @@ export interface GcePdOptions {
 
 /** Azure managed disk SKUs. */
 export enum AzureDiskSku {
+  /** Premium SSD, locally redundant. */
   PREMIUM_LRS = 'Premium_LRS',
+  /** Premium SSD, zone redundant. */
   PREMIUM_ZRS = 'Premium_ZRS',
+  /** Premium SSD v2, locally redundant. */
   PREMIUMV2_LRS = 'PremiumV2_LRS',
+  /** Standard SSD, locally redundant. */
   STANDARD_SSD_LRS = 'StandardSSD_LRS',
+  /** Standard SSD, zone redundant. */
   STANDARD_SSD_ZRS = 'StandardSSD_ZRS',
+  /** Standard HDD, locally redundant. */
   STANDARD_LRS = 'Standard_LRS',
 }
 
@@ -160,7 +177,10 @@ export interface ManilaOptions {
  * Who provisions volumes for a StorageClass, and with which parameters. Build one with a static factory.
  */
 export class StorageProvisioner {
-  /** AWS EBS through the EBS CSI driver (gp3 iops and throughput need the CSI driver; the in-tree kubernetes.io/aws-ebs cannot set them). */
+  /**
+   * AWS EBS through the EBS CSI driver (gp3 iops and throughput need the CSI driver; the in-tree kubernetes.io/aws-ebs cannot set them).
+   * @param options volume type, IOPS, throughput, encryption and file system type
+   */
   public static awsEbs(options: AwsEbsOptions = {}): StorageProvisioner {
     const type = options.type ?? EbsVolumeType.GP3;
     const params: { [key: string]: string } = { type };
@@ -190,7 +210,10 @@ export class StorageProvisioner {
     });
   }
 
-  /** Google Compute Engine persistent disks through the PD CSI driver. */
+  /**
+   * Google Compute Engine persistent disks through the PD CSI driver.
+   * @param options disk type, regional replication and encryption key
+   */
   public static gcePd(options: GcePdOptions = {}): StorageProvisioner {
     const params: { [key: string]: string } = { type: options.type ?? GcePdType.PD_BALANCED };
     if (options.regional) params['replication-type'] = 'regional-pd';
@@ -198,7 +221,10 @@ export class StorageProvisioner {
     return new StorageProvisioner('pd.csi.storage.gke.io', params);
   }
 
-  /** Azure managed disks through the Azure Disk CSI driver. */
+  /**
+   * Azure managed disks through the Azure Disk CSI driver.
+   * @param options SKU and host caching mode
+   */
   public static azureDisk(options: AzureDiskOptions = {}): StorageProvisioner {
     const params: { [key: string]: string } = { skuName: options.skuName ?? AzureDiskSku.PREMIUM_LRS };
     if (options.cachingMode !== undefined) params.cachingMode = options.cachingMode;
@@ -209,7 +235,10 @@ export class StorageProvisioner {
     });
   }
 
-  /** LINSTOR (DRBD-replicated volumes) through the LINSTOR CSI driver. */
+  /**
+   * LINSTOR (DRBD-replicated volumes) through the LINSTOR CSI driver.
+   * @param options replica count and storage pool
+   */
   public static linstor(options: LinstorOptions = {}): StorageProvisioner {
     const placementCount = options.placementCount ?? 2;
     const params: { [key: string]: string } = { 'linstor.csi.linbit.com/placementCount': String(placementCount) };
@@ -219,7 +248,10 @@ export class StorageProvisioner {
     });
   }
 
-  /** OpenStack Manila NFS shares through the Manila CSI driver. */
+  /**
+   * OpenStack Manila NFS shares through the Manila CSI driver.
+   * @param options share type, availability zone, share network and the secret with the credentials
+   */
   public static openstackManila(options: ManilaOptions): StorageProvisioner {
     const secretNamespace = options.secretNamespace ?? 'kube-system';
     const secretName = options.secretName ?? 'csi-manila-secrets';
@@ -235,7 +267,11 @@ export class StorageProvisioner {
     });
   }
 
-  /** Any provisioner by name, with its parameters as given. */
+  /**
+   * Any provisioner by name, with its parameters as given.
+   * @param provisioner the provisioner name, as the CSI driver registers it
+   * @param parameters the StorageClass parameters, passed as given
+   */
   public static custom(provisioner: string, parameters: { [key: string]: string } = {}): StorageProvisioner {
     return new StorageProvisioner(provisioner, { ...parameters }, (scope) => {
       if (!/^[A-Za-z0-9]([-A-Za-z0-9_.\/]*[A-Za-z0-9])?$/.test(provisioner) || provisioner.length > 253) {
@@ -322,7 +358,10 @@ export interface StorageClassProps {
  * provisioned in the zone where the pod lands.
  */
 export class StorageClass extends Construct implements IStorageClass {
-  /** Refer to a StorageClass that already exists in the cluster. */
+  /**
+   * Refer to a StorageClass that already exists in the cluster.
+   * @param name the name of the existing StorageClass
+   */
   public static fromStorageClassName(name: string): IStorageClass {
     return { storageClassName: name };
   }
@@ -334,6 +373,12 @@ export class StorageClass extends Construct implements IStorageClass {
   /** Reclaim policy in force. */
   public readonly reclaimPolicy: ReclaimPolicy;
 
+  /**
+   * Define the StorageClass in a scope.
+   * @param scope the chart or construct to define it in
+   * @param id its id, unique within the scope
+   * @param props its configuration
+   */
   public constructor(scope: Construct, id: string, props: StorageClassProps) {
     super(scope, id);
     registerCollisionCheck(this);
