@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 build_start=$(date +%s)
 bash scripts/cluster/build.sh
 echo "control plane build: $(( $(date +%s) - build_start )) s"
+# Checkov, one of the scanners the linter tests run (kubectl-validate comes with the build above)
+CHECKOV="$(bash scripts/ensure-checkov.sh)"
+export CHECKOV
 
 suite_start=$(date +%s)
 rc=0

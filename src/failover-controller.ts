@@ -281,8 +281,8 @@ export class FailoverController extends Construct {
       subjects,
     });
     // Node names are only known at failure time, so node access cannot be narrowed by resourceNames. The name joins
-    // namespace and name with ':', which neither can contain, so two apps can never share a ClusterRole.
-    const clusterName = `cdk8s-stateful:failover:${namespace}:${name}`;
+    // namespace and name with ".", which neither can contain (both are DNS labels), so two apps can never share a ClusterRole; a dotted name is a DNS subdomain, which every validator accepts.
+    const clusterName = `cdk8s-stateful.failover.${namespace}.${name}`;
     this.clusterRole = new k8s.KubeClusterRole(this, 'ClusterRole', {
       metadata: { name: clusterName, labels },
       rules: [{ apiGroups: [''], resources: ['nodes'], verbs: settings.taint ? ['get', 'patch'] : ['get'] }],
@@ -296,7 +296,7 @@ export class FailoverController extends Construct {
     clusterScoped(clusterRoleBinding);
     if (heartbeat) {
       // read-only, and only the heartbeat Leases: a Role in kube-node-lease instead of leases in every namespace
-      const leaseReaderName = `cdk8s-stateful:failover:${namespace}:${name}`;
+      const leaseReaderName = `cdk8s-stateful.failover.${namespace}.${name}`;
       this.nodeLeaseReader = new k8s.KubeRole(this, 'NodeLeaseReader', {
         metadata: { name: leaseReaderName, namespace: NODE_LEASE_NAMESPACE, labels },
         rules: [{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list'] }],

@@ -38,7 +38,7 @@ describe('the example app', () => {
     for (const m of manifests) {
       if (clusterScoped.includes(m.kind)) expect([m.kind, m.metadata.namespace]).toEqual([m.kind, undefined]);
       // the failover controller reads node heartbeats through a Role of its own in kube-node-lease
-      else if (m.metadata.namespace === 'kube-node-lease') expect([m.kind, m.metadata.name]).toEqual([m.kind, 'cdk8s-stateful:failover:apps:rwop-app-failover']);
+      else if (m.metadata.namespace === 'kube-node-lease') expect([m.kind, m.metadata.name]).toEqual([m.kind, 'cdk8s-stateful.failover.apps.rwop-app-failover']);
       else expect([m.kind, m.metadata.namespace]).toEqual([m.kind, expect.stringMatching(/^(apps|cache|robustmq)$/)]);
     }
   });

@@ -217,10 +217,10 @@ describe('RwopStatefulApp node-loss automation', () => {
 
   test('reads the node heartbeats through a read-only Role in kube-node-lease, only with heartbeat detection', () => {
     const { manifests } = withAutomation();
-    const reader = findObject(manifests, 'Role', 'cdk8s-stateful:failover:data:db-failover');
+    const reader = findObject(manifests, 'Role', 'cdk8s-stateful.failover.data.db-failover');
     expect(reader.metadata.namespace).toBe('kube-node-lease');
     expect(reader.rules).toEqual([{ apiGroups: ['coordination.k8s.io'], resources: ['leases'], verbs: ['get', 'list'] }]);
-    expect(findObject(manifests, 'RoleBinding', 'cdk8s-stateful:failover:data:db-failover').subjects).toEqual([{ kind: 'ServiceAccount', name: 'db-failover', namespace: 'data' }]);
+    expect(findObject(manifests, 'RoleBinding', 'cdk8s-stateful.failover.data.db-failover').subjects).toEqual([{ kind: 'ServiceAccount', name: 'db-failover', namespace: 'data' }]);
     const off = withAutomation({ heartbeatDetection: false });
     expect(off.manifests.filter((m) => m.metadata.namespace === 'kube-node-lease')).toEqual([]);
     expect(off.app.failoverController!.nodeLeaseReader).toBeUndefined();
@@ -235,8 +235,8 @@ describe('RwopStatefulApp node-loss automation', () => {
     };
     const a = names('team-a', 'db');
     const b = names('team', 'a-db');
-    expect(a).toEqual(['ClusterRole/cdk8s-stateful:failover:team-a:db-failover', 'ClusterRoleBinding/cdk8s-stateful:failover:team-a:db-failover',
-      'Role/cdk8s-stateful:failover:team-a:db-failover', 'RoleBinding/cdk8s-stateful:failover:team-a:db-failover']);
+    expect(a).toEqual(['ClusterRole/cdk8s-stateful.failover.team-a.db-failover', 'ClusterRoleBinding/cdk8s-stateful.failover.team-a.db-failover',
+      'Role/cdk8s-stateful.failover.team-a.db-failover', 'RoleBinding/cdk8s-stateful.failover.team-a.db-failover']);
     expect(a.filter((n) => b.includes(n))).toEqual([]);
   });
 

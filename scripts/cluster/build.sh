@@ -6,6 +6,7 @@
 #   etcd                                                              (go.etcd.io/etcd/server/v3)
 #   kwok                                                              (sigs.k8s.io/kwok)
 #   kube-score                                                        (github.com/zegl/kube-score)
+#   kubectl-validate                                                  (sigs.k8s.io/kubectl-validate)
 #   kube-linter (optional, see KUBE_LINTER_VERSION below)             (golang.stackrox.io/kube-linter)
 #
 # Output goes to a cache directory outside the repository:
@@ -34,6 +35,9 @@ ETCD_VERSION="v3.7.3"
 # kwok release; v0.8.0 is built against k8s.io/* v0.36 client libraries.
 KWOK_VERSION="v0.8.0"
 KUBE_SCORE_VERSION="v1.20.0"
+# strict validation of manifests against OpenAPI schemas taken from the local API server (the only release
+# the module proxy lists)
+KUBECTL_VALIDATE_VERSION="v0.0.4"
 # kube-linter is published under the vanity module path golang.stackrox.io,
 # which the module proxy used here may refuse to serve. The build of this
 # tool is therefore best-effort (a warning, not a failure).
@@ -47,7 +51,7 @@ BIN_DIR="${CACHE_DIR}/bin"
 SRC_DIR="${CACHE_DIR}/src"
 
 # kube-linter is optional (see KUBE_LINTER_VERSION above) and not listed here.
-REQUIRED_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kube-score)
+REQUIRED_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kube-score kubectl-validate)
 
 tool_version() {
   case "$1" in
@@ -55,6 +59,7 @@ tool_version() {
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     kube-score) echo "$KUBE_SCORE_VERSION" ;;
+    kubectl-validate) echo "$KUBECTL_VALIDATE_VERSION" ;;
     kube-linter) echo "$KUBE_LINTER_VERSION" ;;
     *) echo "unknown tool $1" >&2; return 1 ;;
   esac
@@ -69,8 +74,8 @@ is_built() {
 case "${1:-}" in
   --print-bin-dir) echo "$BIN_DIR"; exit 0 ;;
   --print-versions)
-    printf 'kubernetes %s\netcd %s\nkwok %s\nkube-score %s\nkube-linter %s\n' \
-      "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$KUBE_SCORE_VERSION" "$KUBE_LINTER_VERSION"
+    printf 'kubernetes %s\netcd %s\nkwok %s\nkube-score %s\nkubectl-validate %s\nkube-linter %s\n' \
+      "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$KUBE_SCORE_VERSION" "$KUBECTL_VALIDATE_VERSION" "$KUBE_LINTER_VERSION"
     exit 0 ;;
   --check)
     for t in "${REQUIRED_TOOLS[@]}"; do is_built "$t" || { echo "missing: $t" >&2; exit 1; }; done
@@ -232,6 +237,14 @@ else
   write_wrapper "$SRC_DIR/kube-score" github.com/zegl/kube-score "$KUBE_SCORE_VERSION"
   build_tool kube-score "$SRC_DIR/kube-score" github.com/zegl/kube-score/cmd/kube-score \
     "-X main.version=${KUBE_SCORE_VERSION#v}"
+fi
+
+# -------------------------- kubectl-validate ------------------------------
+if is_built kubectl-validate; then
+  log "kubectl-validate $KUBECTL_VALIDATE_VERSION present, skipping"
+else
+  write_wrapper "$SRC_DIR/kubectl-validate" sigs.k8s.io/kubectl-validate "$KUBECTL_VALIDATE_VERSION"
+  build_tool kubectl-validate "$SRC_DIR/kubectl-validate" sigs.k8s.io/kubectl-validate
 fi
 
 # ---------------------------- kube-linter ---------------------------------

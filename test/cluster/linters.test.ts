@@ -1,14 +1,17 @@
 /**
- * Group 6: peer linters over every manifest of the example app and of the
- * configuration matrix. kube-score is enforced: each finding must be in
- * linter-allowlist.json with its reason, and each entry must still match.
+ * Group 6: peer linters and scanners over every manifest of the example app and of the configuration matrix.
+ * kube-score and Checkov are enforced: each finding must be in linter-allowlist.json with its reason, and each
+ * entry must still match. kubectl-validate must accept every object, strictly, against the schemas of the
+ * running API server.
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { attachControlPlane } from './control-plane';
 import {
-  checkAllowlist, describeFinding, Finding, kubeLinter, kubeScore, kubeScoreVersion, loadAllowlist,
+  checkAllowlist, checkov, checkovVersion, describeFinding, Finding, kubectlValidate, kubeLinter, kubeScore, kubeScoreVersion, loadAllowlist, writeCases,
 } from './support/linters';
+import { Kube } from './support/kube';
 import { MATRIX, synthExample } from './support/matrix';
 import { writeResult } from './support/results';
 
@@ -18,8 +21,11 @@ const inputs: Array<{ id: string; manifests: any[] }> = [
   ...MATRIX.map((c) => ({ id: c.id, manifests: c.synth() })),
 ];
 const results: Record<string, unknown> = {};
+const casesDir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-scan-'));
+writeCases(path.join(casesDir, 'cases'), inputs);
 
 afterAll(() => {
+  fs.rmSync(casesDir, { recursive: true, force: true });
   const file = writeResult('linters.json', results);
   process.stdout.write(`linter results written to ${file}\n`);
 });
@@ -79,3 +85,42 @@ describe('kube-linter', () => {
   });
 });
 
+
+describe('kubectl-validate (strict, schemas from the running API server)', () => {
+  test('accepts every object of every case', async () => {
+    // the OpenAPI v3 document of every group-version the API server serves, in the layout --local-schemas reads
+    const schemas = path.join(casesDir, 'schemas');
+    const kube = new Kube(cp);
+    try {
+      const index = (await kube.call('GET', '/openapi/v3')).body;
+      for (const [gv, ref] of Object.entries<any>(index.paths)) {
+        if (!/^(api\/v1|apis\/[^/]+\/[^/]+)$/.test(gv)) continue;
+        const doc = await kube.call('GET', ref.serverRelativeURL);
+        fs.mkdirSync(path.dirname(path.join(schemas, gv)), { recursive: true });
+        fs.writeFileSync(path.join(schemas, `${gv}.json`), JSON.stringify(doc.body));
+      }
+    } finally {
+      kube.close();
+    }
+    const report = kubectlValidate(path.join(cp.binDir, 'kubectl-validate'), path.join(casesDir, 'cases'), schemas, path.join(__dirname, '..', '..', 'crds'));
+    results.kubectlValidate = { objects: report.objects, failures: report.failures };
+    process.stdout.write(`kubectl-validate: ${report.objects} objects over ${inputs.length} inputs, ${report.failures.length} refused\n`);
+    expect(report.objects).toBe(inputs.reduce((n, i) => n + i.manifests.length, 0));
+    expect(report.failures).toEqual([]);
+  });
+});
+
+describe('Checkov (kubernetes framework, default checks)', () => {
+  const bin = process.env.CHECKOV;
+
+  test('every finding is in linter-allowlist.json with its reason, and every entry still matches', () => {
+    if (!bin) throw new Error('CHECKOV is not set: run the suite through npm run test:cluster (scripts/ensure-checkov.sh installs it)');
+    const findings = checkov(bin, path.join(casesDir, 'cases'));
+    const report = checkAllowlist(loadAllowlist(), findings, 'checkov');
+    results.checkov = { version: checkovVersion(bin), findings: findings.length, unexpected: report.unexpected, stale: report.stale };
+    process.stdout.write(`checkov: ${findings.length} findings over ${inputs.length} inputs, ${findings.length - report.unexpected.length} allowlisted, `
+      + `${report.unexpected.length} not, ${report.stale.length} stale entries\n`);
+    expect(report.unexpected.map(describeFinding)).toEqual([]);
+    expect(report.stale.map((s) => `entry ${s.entry} (${s.check}) lists case ${s.case}, which no longer has "${s.summary}"`)).toEqual([]);
+  });
+});

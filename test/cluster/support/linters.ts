@@ -158,3 +158,70 @@ export function kubeLinter(bin: string, caseId: string, manifests: any[]): Findi
 export function describeFinding(f: Finding): string {
   return `[${f.case}] ${f.kind}/${f.name}${f.container ? ` (${f.container})` : ''}: ${f.check}: ${f.summary}`;
 }
+
+/** Writes each case's manifests to `<dir>/<case>.yaml`, so that one scanner run covers every case. */
+export function writeCases(dir: string, inputs: Array<{ id: string; manifests: any[] }>): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const i of inputs) fs.writeFileSync(path.join(dir, `${i.id}.yaml`), toYamlStream(i.manifests));
+}
+
+/** The case a scanner's file path belongs to (see writeCases). */
+function caseOf(file: string): string {
+  return path.basename(file).replace(/\.yaml$/, '');
+}
+
+/**
+ * Checkov (its kubernetes framework, default checks) over every case at once. Every failed check is a finding;
+ * Checkov names resources "Kind.namespace.name".
+ */
+export function checkov(bin: string, dir: string): Finding[] {
+  const res = childProcess.spawnSync(bin, ['-d', dir, '--framework', 'kubernetes', '-o', 'json', '--quiet', '--skip-download'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (res.error) throw res.error;
+  let report: any;
+  try {
+    report = JSON.parse(res.stdout);
+  } catch {
+    throw new Error(`checkov exited ${res.status} without a JSON report: ${res.stderr.slice(-2000)}`);
+  }
+  const runs = Array.isArray(report) ? report : [report];
+  const findings: Finding[] = [];
+  for (const run of runs) {
+    if ((run.summary?.parsing_errors ?? 0) > 0) throw new Error(`checkov could not parse ${run.summary.parsing_errors} file(s)`);
+    for (const f of run.results?.failed_checks ?? []) {
+      const [kind, , ...rest] = String(f.resource).split('.');
+      findings.push({
+        tool: 'checkov', case: caseOf(f.file_abs_path ?? f.file_path), kind, name: rest.join('.'), check: f.check_id, container: '',
+        summary: f.check_name, severity: f.severity ?? 'FAILED',
+      });
+    }
+  }
+  return findings;
+}
+
+export function checkovVersion(bin: string): string {
+  return childProcess.execFileSync(bin, ['--version'], { encoding: 'utf8' }).trim();
+}
+
+/**
+ * kubectl-validate over every case at once, strict (unknown fields are errors), against the OpenAPI schemas in
+ * `schemas` (taken from the running API server) and the CRDs in `crds`. Returns one line per object it refused.
+ */
+export function kubectlValidate(bin: string, dir: string, schemas: string, crds: string): { objects: number; failures: string[] } {
+  const res = childProcess.spawnSync(bin, [dir, '--local-schemas', schemas, '--local-crds', crds, '-o', 'json'], { encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+  if (res.error) throw res.error;
+  let report: Record<string, any[]>;
+  try {
+    report = JSON.parse(res.stdout);
+  } catch {
+    throw new Error(`kubectl-validate exited ${res.status} without a JSON report: ${res.stdout.slice(0, 500)} ${res.stderr.slice(-2000)}`);
+  }
+  let objects = 0;
+  const failures: string[] = [];
+  for (const [file, results] of Object.entries(report)) {
+    for (const [i, r] of results.entries()) {
+      objects++;
+      if (r.status !== 'Success') failures.push(`[${caseOf(file)}] document ${i + 1}: ${r.message}`);
+    }
+  }
+  return { objects, failures };
+}
