@@ -34,6 +34,28 @@ grep -q 'ReadWriteOncePod' "$out"
 grep -q 'node.kubernetes.io/out-of-service' "$out"
 echo "consumer synthesized $(grep -c '^kind:' "$out") objects from the packed library"
 
+# bad input from a JavaScript caller, who has no types to stop it: the library's own errors, naming the prop
+cat > bad-input.js <<'JS'
+const assert = require('assert');
+const { Testing } = require('cdk8s');
+const lib = require('cdk8s-stateful');
+const cases = [
+  ['an enum given any string', (c) => new lib.StatefulWorkload(c, 'w', { containers: [{ name: 'web', image: 'nginx:1.27', ports: [{ name: 'http', port: 80, protocol: 'tcp' }] }] }),
+    /test\/w: invalid containers\[web\]\.ports\[http\]\.protocol \("tcp"\): must be one of Protocol/],
+  ['a required prop left out', (c) => new lib.RwopStatefulApp(c, 'db', {}), /test\/db: invalid image \(unset\): is required/],
+  ['a label overriding the selector', (c) => new lib.StatefulWorkload(c, 'w', { containers: [{ name: 'web', image: 'nginx:1.27' }], labels: { 'app.kubernetes.io/instance': 'x' } }),
+    /invalid labels\["app\.kubernetes\.io\/instance"\] \("x"\): would override the selector label/],
+  ['two objects of one name', (c) => { new lib.StatefulWorkload(c, 'a', { name: 'web', containers: [{ name: 'web', image: 'nginx:1.27' }] });
+    new lib.StatefulWorkload(c, 'b', { name: 'web', containers: [{ name: 'web', image: 'nginx:1.27' }] }); Testing.synth(c); },
+    /StatefulSet "web" .* is emitted twice, by test\/a\/Resource and by test\/b\/Resource/],
+];
+for (const [name, make, message] of cases) {
+  assert.throws(() => make(Testing.chart()), message, name);
+}
+console.log(`bad input from JavaScript: ${cases.length} cases refused with the library's errors`);
+JS
+node bad-input.js
+
 # the status command and its function API, from the installed tarball (bin and optional client included)
 npx --no-install cdk8s-stateful status --help | grep -q '^Usage: cdk8s-stateful status <namespace> <statefulset>'
 rc=0
