@@ -117,7 +117,7 @@ describe('Checkov (kubernetes framework, default checks)', () => {
     if (!bin) throw new Error('CHECKOV is not set: run the suite through npm run test:cluster (scripts/ensure-checkov.sh installs it)');
     const findings = checkov(bin, path.join(casesDir, 'cases'));
     const report = checkAllowlist(loadAllowlist(), findings, 'checkov');
-    results.checkov = { version: checkovVersion(bin), findings: findings.length, unexpected: report.unexpected, stale: report.stale };
+    results.checkov = { version: checkovVersion(bin), findings: findings.length, unexpected: report.unexpected, stale: report.stale, all: findings };
     process.stdout.write(`checkov: ${findings.length} findings over ${inputs.length} inputs, ${findings.length - report.unexpected.length} allowlisted, `
       + `${report.unexpected.length} not, ${report.stale.length} stale entries\n`);
     expect(report.unexpected.map(describeFinding)).toEqual([]);
