@@ -341,8 +341,8 @@ export class RwopStatefulApp extends Construct {
       const namespace = props.namespace ?? Chart.of(this).namespace;
       // (the fencing acknowledgement is the first thing the controller checks, and the more important message)
       if (namespace === undefined && props.nodeLossAutomation.acknowledgeNodesAreFenced === true) {
-        throw propError(this, 'nodeLossAutomation', '{...}',
-          'needs the app\'s namespace at synth: set the chart\'s namespace or the namespace prop (the controller\'s ClusterRoleBinding and node-lease RoleBinding must name the namespace of its ServiceAccount)');
+        throw propError(this, 'namespace', undefined,
+          'must be known at synth when nodeLossAutomation is on: set this prop or the chart\'s namespace (the controller\'s ClusterRoleBinding and node-lease RoleBinding must name the namespace of its ServiceAccount)');
       }
       this.failoverController = new FailoverController(this, 'Failover', {
         ...props.nodeLossAutomation,

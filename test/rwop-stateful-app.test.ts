@@ -325,7 +325,7 @@ describe('RwopStatefulApp node-loss automation', () => {
   });
 
   const bad: Array<[string, object, Partial<RwopStatefulAppProps>, RegExp]> = [
-    ['no namespace anywhere', {}, { namespace: undefined }, /db: invalid nodeLossAutomation \("\{\.\.\.\}"\): needs the app's namespace at synth: set the chart's namespace or the namespace prop/],
+    ['no namespace anywhere', {}, { namespace: undefined }, /db: invalid namespace \(unset\): must be known at synth when nodeLossAutomation is on: set this prop or the chart's namespace/],
     ['heartbeat threshold below a kubelet renewal and a half', { heartbeatThreshold: Duration.seconds(10) }, {}, /db\/Failover: invalid heartbeatThreshold \(10 seconds\): must be a number of seconds from 15 to 3600/],
     ['heartbeat threshold without heartbeat detection', { heartbeatDetection: false, heartbeatThreshold: Duration.seconds(20) }, {}, /invalid heartbeatThreshold \(20 seconds\): has no effect with heartbeatDetection false/],
     ['renewDeadline >= lease', { renewDeadline: Duration.seconds(20) }, {}, /db\/Failover: invalid renewDeadline \(20 seconds\): must be shorter than the lease duration \(15 s\)/],
