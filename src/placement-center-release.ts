@@ -338,7 +338,7 @@ export class PlacementCenterRelease {
       }
       schema = table[key];
       if (typeof schema === 'string' && i < path.length - 1) {
-        throw propError(scope, prop, value, `is not a key ${this.displayName} reads: ${path.slice(0, i + 1).join('.')} is a ${schema}, not a table`);
+        throw propError(scope, prop, value, `is not a key ${this.displayName} reads: ${path.slice(0, i + 1).join('.')} is ${KIND_NAMES[schema]}, not a table`);
       }
     }
     const kind = schema;

@@ -402,6 +402,13 @@ describe('PlacementCenter: releases', () => {
     expect(() => synth({ additionalConfig: { cluster_limit: { max_connection_per_ip: { x: 1 } } } })).toThrow(/must be a whole number/);
   });
 
+  test('a key path that runs past a value is refused (internal check used for every rendered key)', () => {
+    const { pc } = synth();
+    expect(() => pc.release._checkKey(pc, 'x', ['grpc_port', 'port'], 1)).toThrow(
+      'pc: invalid x (1): is not a key RobustMQ v0.4.11 reads: grpc_port is a whole number, not a table');
+    expect(() => pc.release._checkKey(pc, 'x', ['meta_addrs'], { 1: 2 })).toThrow('pc: invalid x ({"1":2}): must be a table of strings');
+  });
+
   test.each(['0.1.23', '0.1.29', '0.4.11', 'latest', '1'])('legacyPlacementCenter(%j) is refused with the versions it covers', (version) => {
     expect(() => PlacementCenterRelease.legacyPlacementCenter(version)).toThrow(
       `PlacementCenterRelease.legacyPlacementCenter: invalid version (${JSON.stringify(version)}): must be 0.1.24 to 0.1.28, the releases whose placement-center reads the format rendered here`);
