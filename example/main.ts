@@ -54,7 +54,7 @@ class CacheChart extends Chart {
   }
 }
 
-/** The RobustMQ placement-center with the production guide's settings (3 members, SSD class, staged rollouts). */
+/** The RobustMQ placement center (the meta service of RobustMQ v0.4.11) with the production guide's settings (3 members, SSD class, staged rollouts). */
 class RobustMqChart extends Chart {
   public constructor(scope: Construct, id: string) {
     super(scope, id, { namespace: 'robustmq' });

@@ -7,4 +7,5 @@ export * from './rwop-stateful-app';
 export { AppendFsync, MaxMemoryPolicy } from './redis/config';
 export type { RdbSavePoint, RedisPersistenceOptions } from './redis/config';
 export * from './placement-center';
+export { PlacementCenterRelease } from './placement-center-release';
 export * from './redis-cluster';

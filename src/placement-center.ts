@@ -1,11 +1,14 @@
 import { createHash } from 'crypto';
-import { Duration, Size } from 'cdk8s';
+import { Chart, Duration, Size } from 'cdk8s';
 import {
   ConfigMap, ContainerResources, Cpu, EnvFieldPaths, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, PersistentVolumeAccessMode,
   Volume,
 } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { parse, stringify } from 'smol-toml';
+import {
+  isTable, PC_CONFIG_DIR, PC_DATA_PATH, PC_LOG_PATH, PC_LOGGER_FILE, PcRenderInput, PlacementCenterRelease,
+} from './placement-center-release';
 import { Probe, ProbeKind, ProbeTimings } from './probe';
 import { EbsVolumeType, IStorageClass, ReclaimPolicy, StorageClass, StorageProvisioner } from './storage-class';
 import {
@@ -13,35 +16,26 @@ import {
 } from './stateful-workload';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, propError, sizeQuantity } from './validation';
 
-/** Where the data volume is mounted; also rocksdb.data_path. */
-const DATA_PATH = '/robustmq/data';
-/** Directory the ConfigMap is mounted at. */
-const CONFIG_DIR = '/etc/robustmq';
-/** File name of the configuration inside the ConfigMap and the mount. */
-const CONFIG_FILE = 'placement-center.toml';
-/** Log directory: an emptyDir, because the root file system is read-only. */
-const LOG_PATH = '/robustmq/logs';
-/** The variable placement-center reads to override [node] node_id. */
-const NODE_ID_ENV = 'PLACEMENT_CENTER_NODE_NODE_ID';
-
-/** The pod annotation with the SHA-256 of the rendered TOML (the key RedisCluster uses too). */
+/** The pod annotation with the SHA-256 of the rendered files (the key RedisCluster uses too). */
 const CONFIG_HASH_ANNOTATION = 'checksum/config';
 
 /**
- * Runs before the binary in the same process: derives the Raft node id (ordinal + 1) from the pod-index label,
- * or from the pod name on clusters older than 1.28, exports it, then execs the real command.
+ * Runs before the binary in the same process: derives the Raft id (ordinal + 1) from the pod-index label, or from the
+ * pod name on clusters older than 1.28, exports it as the release's override of the id key, then execs the server.
  */
-const NODE_ID_WRAPPER = [
-  'set -eu',
-  'pod_name="${POD_NAME:-}"',
-  'ordinal="${POD_INDEX:-${pod_name##*-}}"',
-  'case "$ordinal" in',
-  `  ''|*[!0-9]*) echo "placement-center: cannot derive the pod ordinal (POD_INDEX='\${POD_INDEX:-}', POD_NAME='$pod_name')" >&2; exit 64 ;;`,
-  'esac',
-  `${NODE_ID_ENV}=$((ordinal + 1))`,
-  `export ${NODE_ID_ENV}`,
-  'exec "$@"',
-].join('\n');
+function nodeIdWrapper(variable: string): string {
+  return [
+    'set -eu',
+    'pod_name="${POD_NAME:-}"',
+    'ordinal="${POD_INDEX:-${pod_name##*-}}"',
+    'case "$ordinal" in',
+    `  ''|*[!0-9]*) echo "placement-center: cannot derive the pod ordinal (POD_INDEX='\${POD_INDEX:-}', POD_NAME='$pod_name')" >&2; exit 64 ;;`,
+    'esac',
+    `${variable}=$((ordinal + 1))`,
+    `export ${variable}`,
+    'exec "$@"',
+  ].join('\n');
+}
 
 const GUIDE_READINESS: ProbeTimings = {
   initialDelay: Duration.seconds(45),
@@ -86,7 +80,6 @@ interface ProbeSet {
 interface PortSet {
   readonly grpc: number;
   readonly http: number;
-  readonly admin?: number;
 }
 
 /**
@@ -94,26 +87,14 @@ interface PortSet {
  */
 export class PlacementCenterProbes {
   /**
-   * The production guide's contract: readiness GET /health/ready and liveness GET /health/alive on the HTTP port, with the production guide's timings.
-   * Released placement-center binaries do not serve these paths; use currentRelease() for them.
+   * A TCP connect to the gRPC port for readiness and liveness, with the production guide's timings: what a kubelet can
+   * check on every release. The gRPC port opens first at start, before the member has joined the Raft cluster, so a
+   * member is ready without a quorum and OrderedReady can start the next one; the admin HTTP API answers a kubelet with
+   * 401 (v0.4.2 to v0.4.11) and its readiness check waits for the engine port, which opens only after a quorum.
    */
-  public static productionGuide(): PlacementCenterProbes {
+  public static tcpSocket(): PlacementCenterProbes {
     return new PlacementCenterProbes((ports) => ({
-      readiness: Probe.fromHttpGet('/health/ready', { port: ports.http }).withDefaults(GUIDE_READINESS),
-      liveness: Probe.fromHttpGet('/health/alive', { port: ports.http }).withDefaults(GUIDE_LIVENESS),
-    }));
-  }
-
-  /**
-   * What released binaries answer, with the production guide's timings: liveness is a TCP check of the gRPC port (there is no gRPC
-   * health service); readiness is GET /health/ready on `adminPort` when that prop is set (the admin server of newer
-   * releases), else the same TCP check.
-   */
-  public static currentRelease(): PlacementCenterProbes {
-    return new PlacementCenterProbes((ports) => ({
-      readiness: (ports.admin !== undefined
-        ? Probe.fromHttpGet('/health/ready', { port: ports.admin })
-        : Probe.fromTcpSocket({ port: ports.grpc })).withDefaults(GUIDE_READINESS),
+      readiness: Probe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_READINESS),
       liveness: Probe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_LIVENESS),
     }));
   }
@@ -215,8 +196,14 @@ export interface PlacementCenterProps {
    */
   readonly clusterDomain?: string;
   /**
-   * Container image; pin a tag or digest.
-   * @default "robustmq/placement-center:0.3.0"
+   * The RobustMQ release the members run: it decides the configuration format, the binary, the per-pod settings and
+   * which keys additionalConfig may set.
+   * @default PlacementCenterRelease.current() (RobustMQ v0.4.11)
+   */
+  readonly release?: PlacementCenterRelease;
+  /**
+   * Container image; pin a tag or digest. Required for a legacy release, which has no published image.
+   * @default - the release's image: "ghcr.io/robustmq/robustmq:v0.4.11" for the current release
    */
   readonly image?: string;
   /**
@@ -225,8 +212,8 @@ export interface PlacementCenterProps {
    */
   readonly imagePullPolicy?: ImagePullPolicy;
   /**
-   * The command that runs placement-center; it is exec'd after the node id is exported, so it stays the container's process.
-   * @default ["/robustmq/libs/placement-center", "--conf", "/etc/robustmq/placement-center.toml"]
+   * The command that runs the server; it is exec'd after the node id is exported, so it stays the container's process.
+   * @default - the release's: ["/robustmq/libs/broker-server", "--conf", "/etc/robustmq/server.toml"] for the current release
    */
   readonly command?: string[];
   /**
@@ -242,7 +229,9 @@ export interface PlacementCenterProps {
   readonly allowNonHaReplicas?: boolean;
   /**
    * Pod creation order: OrderedReady starts ordinal n+1 only after n is ready, so members join the cluster one by one.
-   * Use Parallel if the readiness check needs a quorum (the first member could never become ready alone).
+   * RobustMQ needs it: a fresh member that reaches no peer within 500 ms bootstraps a cluster of its own, so members
+   * started together can split into several clusters. Use Parallel only with a readiness check that passes without a
+   * quorum being formed by later members and a cluster that already exists.
    * @default PodManagementPolicy.ORDERED_READY
    */
   readonly podManagementPolicy?: PodManagementPolicy;
@@ -257,34 +246,29 @@ export interface PlacementCenterProps {
    */
   readonly grpcPort?: number;
   /**
-   * HTTP port ([network] http_port).
-   * @default 1227
+   * HTTP port: the admin HTTP API (http_port) of the current release, [network] http_port of a legacy one.
+   * @default - the release's: 58080 for the current release, 1227 for a legacy one
    */
   readonly httpPort?: number;
-  /**
-   * Port of the admin HTTP server of newer releases (58080 there), published as container port `admin`;
-   * PlacementCenterProbes.currentRelease() checks /health/ready on it.
-   * @default - none
-   */
-  readonly adminPort?: number;
   /**
    * cluster_name in the configuration.
    * @default - the StatefulSet name
    */
   readonly clusterName?: string;
   /**
-   * Further configuration merged into the TOML, as a map of table names to maps of keys and values.
+   * Further configuration merged into the TOML, as nested tables: a map of table names to maps of keys and values.
    *
    * Values are JSON-like (strings, numbers, booleans, lists and nested maps): a `dict` in Python, a `Map` in Java,
-   * a `map[string]interface{}` in Go. For example the table `heartbeat` with the key `heartbeat_timeout_ms` set to
-   * 30000 renders `[heartbeat]` / `heartbeat_timeout_ms = 30000`. Keys that typed props or the construct set
-   * (cluster_name, node.node_id, node.nodes, network.grpc_port, network.http_port, rocksdb.data_path, log.log_path)
-   * are refused.
+   * a `map[string]interface{}` in Go. For example the table `meta_runtime` with the key `heartbeat_timeout_ms` set to
+   * 30000 renders `[meta_runtime]` / `heartbeat_timeout_ms = 30000`. Every key must be one the release reads, with a
+   * value of the kind it reads; keys that typed props or the construct set (cluster_name, broker_id, broker_ip, roles,
+   * ports, data paths, meta_addrs, log) are refused.
    * @default - none
    */
   readonly additionalConfig?: { [key: string]: any };
   /**
-   * Extra environment variables (PLACEMENT_CENTER_<SECTION>_<KEY> overrides a key present in the file).
+   * Extra environment variables (ROBUST_MQ_SERVER_<SECTION>_<KEY>, PLACEMENT_CENTER_<SECTION>_<KEY> for a legacy
+   * release, overrides a key present in the file with a raw TOML value).
    * @default - none
    */
   readonly env?: { [name: string]: EnvValue };
@@ -305,7 +289,7 @@ export interface PlacementCenterProps {
   readonly storageClass?: IStorageClass;
   /**
    * Health checks.
-   * @default PlacementCenterProbes.productionGuide()
+   * @default PlacementCenterProbes.tcpSocket()
    */
   readonly probes?: PlacementCenterProbes;
   /**
@@ -324,17 +308,6 @@ export interface PlacementCenterProps {
    */
   readonly security?: PodSecurityOptions;
 }
-
-/** Keys of the TOML that typed props or the construct own, with who owns them (for error messages). */
-const MANAGED_KEYS: { [path: string]: string } = {
-  'cluster_name': 'the clusterName prop',
-  'node.node_id': 'the construct (ordinal + 1 per pod)',
-  'node.nodes': 'the construct (one peer per replica)',
-  'network.grpc_port': 'the grpcPort prop',
-  'network.http_port': 'the httpPort prop',
-  'rocksdb.data_path': `the construct (the data volume at ${DATA_PATH})`,
-  'log.log_path': `the construct (a writable emptyDir at ${LOG_PATH})`,
-};
 
 /**
  * The RobustMQ placement-center, a Raft metadata service, with the production settings of the placement-center production guide: a 3-member
@@ -368,22 +341,30 @@ export class PlacementCenter extends Construct {
 
   /** The stateful core: StatefulSet, headless Service and PodDisruptionBudget. */
   public readonly workload: StatefulWorkload;
-  /** The ConfigMap with the TOML, mounted at /etc/robustmq. */
+  /** The ConfigMap with the server configuration and the logging configuration, mounted at /etc/robustmq. */
   public readonly configMap: k8s.KubeConfigMap;
+  /** The RobustMQ release the members run. */
+  public readonly release: PlacementCenterRelease;
   /** The StorageClass this construct created; not set when the `storageClass` prop was given. */
   public readonly storageClass?: StorageClass;
   /** Name of the StorageClass the data claims use. */
   public readonly storageClassName: string;
-  /** The configuration file as mounted; every pod runs it with [node] node_id replaced by ordinal + 1. */
+  /**
+   * The server configuration as mounted (`/etc/robustmq/<release.configFileName>`); every pod runs it with its own Raft id
+   * (and, on the current release, its own broker_ip): see effectiveConfig.
+   */
   public readonly tomlConfig: string;
+  /** The logging configuration as mounted (`/etc/robustmq/logger.toml`): console only. */
+  public readonly loggerConfig: string;
   /** Peer address of every member (`<pod>.<headless>.<namespace>.svc.<domain>:<grpcPort>`); index i has Raft id i + 1. */
   public readonly peerAddresses: string[];
   /** gRPC port. */
   public readonly grpcPort: number;
-  /** HTTP port. */
+  /** HTTP port (the admin HTTP API of the current release). */
   public readonly httpPort: number;
   /** StatefulSet partition in force. */
   public readonly partition: number;
+  private readonly renderInput: PcRenderInput;
 
   /**
    * Define the PlacementCenter in a scope.
@@ -406,32 +387,52 @@ export class PlacementCenter extends Construct {
         + '; set allowNonHaReplicas: true to accept that');
     }
 
+    this.release = props.release ?? PlacementCenterRelease.current();
     this.grpcPort = checkPort(this, 'grpcPort', props.grpcPort ?? 1228);
-    this.httpPort = checkPort(this, 'httpPort', props.httpPort ?? 1227);
-    const adminPort = props.adminPort === undefined ? undefined : checkPort(this, 'adminPort', props.adminPort);
-    const ports: Array<[string, string, number | undefined]> = [
-      ['grpcPort', 'grpc', this.grpcPort], ['httpPort', 'http', this.httpPort], ['adminPort', 'admin', adminPort],
+    this.httpPort = checkPort(this, 'httpPort', props.httpPort ?? this.release.defaultHttpPort);
+    const declaredPorts: Array<[string, string, number]> = [
+      ['grpcPort', 'grpc', this.grpcPort], ['httpPort', 'http', this.httpPort],
+      ...this.release._extraPorts().map(({ name: portName, port }): [string, string, number] => [`the ${portName} port`, portName, port]),
     ];
-    for (const [i, [prop, , port]] of ports.entries()) {
-      const clash = ports.slice(0, i).find(([, , other]) => other !== undefined && other === port);
-      if (clash) throw propError(this, prop, port, `clashes with ${clash[0]} (${clash[2]}): each port needs its own number`);
+    for (const [i, [prop, , port]] of declaredPorts.entries()) {
+      const clash = declaredPorts.slice(0, i).find(([, , other]) => other === port);
+      if (!clash) continue;
+      // a port of the release is fixed, so the clash is the typed prop's
+      if (!prop.endsWith('Port')) throw propError(this, clash[0], port, `clashes with ${prop} (${port}) of ${this.release.displayName}: each port needs its own number`);
+      throw propError(this, prop, port, `clashes with ${clash[0]} (${clash[2]}): each port needs its own number`);
     }
-    const portSet: PortSet = { grpc: this.grpcPort, http: this.httpPort, admin: adminPort };
-    const declaredPorts = ports.filter(([, , port]) => port !== undefined) as Array<[string, string, number]>;
+    const portSet: PortSet = { grpc: this.grpcPort, http: this.httpPort };
 
     this.partition = (props.rollout ?? PlacementCenterRollout.all())._partition(this, replicas);
 
-    const command = props.command ?? ['/robustmq/libs/placement-center', '--conf', `${CONFIG_DIR}/${CONFIG_FILE}`];
-    if (command.length === 0 || command[0].trim() === '') throw propError(this, 'command', command, 'must name the placement-center binary');
+    const image = props.image ?? this.release.defaultImage;
+    if (image === undefined) {
+      throw propError(this, 'image', image, `must be set for ${this.release.displayName}: RobustMQ published no image of the standalone placement-center, so name the one you run`);
+    }
+    const command = props.command ?? this.release.command;
+    if (command.length === 0 || command[0].trim() === '') throw propError(this, 'command', command, 'must name the server binary');
 
-    const reserved = [NODE_ID_ENV, 'POD_NAME', 'POD_INDEX'];
+    // the members' DNS names, as the StatefulWorkload below names them (it validates namespace and domain)
+    const namespace = props.namespace ?? Chart.of(this).namespace ?? 'default';
+    const podDomain = `${name}-headless.${namespace}.svc.${props.clusterDomain ?? 'cluster.local'}`;
+    const renderInput: PcRenderInput = {
+      clusterName: props.clusterName ?? name,
+      hosts: Array.from({ length: replicas }, (_, ordinal) => `${name}-${ordinal}.${podDomain}`),
+      podDomain,
+      grpcPort: this.grpcPort,
+      httpPort: this.httpPort,
+    };
+    this.renderInput = renderInput;
+    const podEnv = this.release._podEnv(renderInput);
+    const perPodEnvNames = [this.release.nodeIdVariable, ...podEnv.map((e) => e.name)];
+    const reserved = [...perPodEnvNames, 'POD_NAME', 'POD_INDEX'];
     for (const envName of Object.keys(props.env ?? {})) {
       if (reserved.includes(envName)) {
-        throw propError(this, 'env', envName, `is set by the construct (${reserved.join(', ')} carry the per-pod Raft node id)`);
+        throw propError(this, 'env', envName, `is set by the construct (${reserved.join(', ')} carry each pod's identity)`);
       }
     }
 
-    const probes = (props.probes ?? PlacementCenterProbes.productionGuide())._render(portSet);
+    const probes = (props.probes ?? PlacementCenterProbes.tcpSocket())._render(portSet);
     const kinds: Array<[keyof ProbeSet, ProbeKind]> = [['readiness', ProbeKind.READINESS], ['liveness', ProbeKind.LIVENESS], ['startup', ProbeKind.STARTUP]];
     for (const [slot, kind] of kinds) {
       const probe = probes[slot];
@@ -440,7 +441,7 @@ export class PlacementCenter extends Construct {
       for (const port of probe.targetPorts) {
         if (!declaredPorts.some(([, , p]) => p === port)) {
           throw propError(this, `probes.${slot}.port`, port,
-            `must be a port of the container (${declaredPorts.map(([prop, , p]) => `${prop} ${p}`).join(', ')}); set adminPort to publish the admin server`);
+            `must be a port of the container (${declaredPorts.map(([prop, , p]) => `${prop} ${p}`).join(', ')})`);
         }
       }
     }
@@ -492,12 +493,14 @@ export class PlacementCenter extends Construct {
       headlessService: { name: `${name}-headless`, publishNotReadyAddresses: true },
       containers: [{
         name: 'placement-center',
-        image: props.image ?? 'robustmq/placement-center:0.3.0',
+        image,
         imagePullPolicy: props.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
-        command: ['/bin/sh', '-c', NODE_ID_WRAPPER, 'placement-center', ...command],
+        command: ['/bin/sh', '-c', nodeIdWrapper(this.release.nodeIdVariable), 'placement-center', ...command],
         env: {
           POD_INDEX: EnvValue.fromFieldRef(EnvFieldPaths.POD_LABEL, { key: 'apps.kubernetes.io/pod-index' }),
+          // POD_NAME comes before the variables that refer to it as $(POD_NAME)
           POD_NAME: EnvValue.fromFieldRef(EnvFieldPaths.POD_NAME),
+          ...Object.fromEntries(podEnv.map((e) => [e.name, EnvValue.fromValue(e.value)])),
           ...props.env,
         },
         ports: declaredPorts.map(([, portName, port]) => ({ name: portName, port })),
@@ -508,8 +511,8 @@ export class PlacementCenter extends Construct {
         readiness: probes.readiness,
         liveness: probes.liveness,
         startup: probes.startup,
-        mounts: [{ volume: 'data', path: DATA_PATH }, { volume: 'config', path: CONFIG_DIR, readOnly: true }],
-        writablePaths: [LOG_PATH, '/tmp'],
+        mounts: [{ volume: 'data', path: PC_DATA_PATH }, { volume: 'config', path: PC_CONFIG_DIR, readOnly: true }],
+        writablePaths: [PC_LOG_PATH, '/tmp'],
       }],
       volumeClaimTemplates: [{
         name: 'data',
@@ -523,14 +526,15 @@ export class PlacementCenter extends Construct {
       security: props.security,
     });
 
-    this.peerAddresses = this.workload.podDnsNames.map((dns) => `${dns}:${this.grpcPort}`);
-    this.tomlConfig = this.renderConfig(props.clusterName ?? name, props.additionalConfig);
+    this.peerAddresses = renderInput.hosts.map((host) => `${host}:${this.grpcPort}`);
+    this.tomlConfig = this.renderConfig(props.additionalConfig);
+    this.loggerConfig = this.release._renderLogger();
     this.configMap = new k8s.KubeConfigMap(this, 'Config', {
       metadata: { name: configMapName, namespace: props.namespace, labels: this.workload.labels },
-      data: { [CONFIG_FILE]: this.tomlConfig },
+      data: { [this.release.configFileName]: this.tomlConfig, [PC_LOGGER_FILE]: this.loggerConfig },
     });
-    // the process reads the file only at start, so a changed file must change the pod template to reach the members
-    const hash = createHash('sha256').update(this.tomlConfig).digest('hex');
+    // the process reads the files only at start, so a changed file must change the pod template to reach the members
+    const hash = createHash('sha256').update(this.tomlConfig).update('\0').update(this.loggerConfig).digest('hex');
     this.workload.addPodAnnotation(CONFIG_HASH_ANNOTATION, hash);
   }
 
@@ -588,12 +592,13 @@ export class PlacementCenter extends Construct {
   }
 
   /**
-   * The configuration the member with this ordinal effectively runs with: the file with its node id applied.
+   * The configuration the member with this ordinal effectively runs with: the file with the values its environment
+   * overrides (its Raft id and, on the current release, its broker_ip) applied.
    * @param ordinal the member's ordinal, from 0
    */
   public effectiveConfig(ordinal: number): string {
     const config = parse(this.tomlConfig) as any;
-    config.node.node_id = this.raftNodeId(ordinal);
+    this.release._applyMember(config, this.checkOrdinal(ordinal), this.renderInput);
     return stringify(config);
   }
 
@@ -601,70 +606,50 @@ export class PlacementCenter extends Construct {
     return checkInteger(this, 'ordinal', ordinal, 0, this.replicas - 1);
   }
 
-  private renderConfig(clusterName: string, additional: { [key: string]: any } | undefined): string {
+  private renderConfig(additional: { [key: string]: any } | undefined): string {
+    const clusterName = this.renderInput.clusterName;
     if (clusterName.trim() === '' || /[\u0000-\u001f\u007f]/.test(clusterName)) {
       throw propError(this, 'clusterName', clusterName, 'must be a non-empty name without control characters');
     }
-    const nodes: { [id: string]: string } = {};
-    this.peerAddresses.forEach((address, ordinal) => { nodes[String(ordinal + 1)] = address; });
-    const config: { [key: string]: any } = {
-      cluster_name: clusterName,
-      node: {
-        // the file carries member 0's id; every pod exports its own through PLACEMENT_CENTER_NODE_NODE_ID
-        node_id: 1,
-        nodes,
-      },
-      network: {
-        // bind address: peers reach a member through its DNS name in [node] nodes, and 0.0.0.0 keeps port-forward working
-        local_ip: '0.0.0.0',
-        grpc_port: this.grpcPort,
-        http_port: this.httpPort,
-      },
-      rocksdb: { data_path: DATA_PATH },
-      log: { log_path: LOG_PATH },
-    };
-    if (additional) this.mergeConfig(config, additional, []);
-    let toml: string;
-    try {
-      toml = stringify(config);
-    } catch (e) {
-      throw propError(this, 'additionalConfig', Object.keys(additional ?? {}), `must hold only TOML values: ${(e as Error).message}`);
-    }
+    const config = this.release._renderConfig(this.renderInput);
+    if (additional) this.mergeConfig(config, additional, [], this.release._managedKeys());
+    // every value passed the release's key check, so it is one TOML can hold
+    const toml = stringify(config);
+    const perPod = this.release.isLegacy
+      ? [`# node_id is member 0's; each pod runs with ${this.release.nodeIdVariable} = StatefulSet ordinal + 1.`]
+      : [
+        `# broker_id and broker_ip are member 0's; each pod runs with ${this.release.nodeIdVariable} = StatefulSet ordinal + 1`,
+        '# and ROBUST_MQ_SERVER_BROKER_IP = its own DNS name.',
+      ];
     return [
-      '# placement-center configuration rendered by cdk8s-stateful.',
-      `# node_id is member 0's; each pod runs with ${NODE_ID_ENV} = StatefulSet ordinal + 1.`,
+      `# ${this.release.displayName} configuration${this.release.isLegacy ? '' : ' (broker-server with roles meta and engine: the placement center)'}, rendered by cdk8s-stateful.`,
+      ...perPod,
       '',
       toml,
     ].join('\n');
   }
 
-  private mergeConfig(target: { [key: string]: any }, source: { [key: string]: any }, path: string[]): void {
+  private mergeConfig(target: { [key: string]: any }, source: { [key: string]: any }, path: string[], managed: { [path: string]: string }): void {
     for (const [key, value] of Object.entries(source)) {
       const keyPath = [...path, key].join('.');
-      if (MANAGED_KEYS[keyPath]) {
-        throw propError(this, `additionalConfig.${keyPath}`, value, `is set by ${MANAGED_KEYS[keyPath]}`);
+      const prop = `additionalConfig.${keyPath}`;
+      if (managed[keyPath]) {
+        throw propError(this, prop, value, `is set by ${managed[keyPath]}`);
       }
       if (value === undefined || value === null) {
-        throw propError(this, `additionalConfig.${keyPath}`, value, 'must be a TOML value (TOML has no null)');
+        throw propError(this, prop, value, 'must be a TOML value (TOML has no null)');
       }
       if (Array.isArray(value) && value.some((v) => v === undefined || v === null)) {
-        throw propError(this, `additionalConfig.${keyPath}`, value, 'must hold TOML values only (TOML has no null)');
+        throw propError(this, prop, value, 'must hold TOML values only (TOML has no null)');
       }
-      const existing = target[key];
-      if (isTable(existing) && !isTable(value)) {
-        throw propError(this, `additionalConfig.${keyPath}`, value, `must be a table: the construct renders [${keyPath}] with keys ${Object.keys(existing).join(', ')}`);
-      }
-      if (isTable(value)) {
-        // walk new tables too, so their values are checked like the ones merged into existing tables
-        if (!isTable(existing)) target[key] = {};
-        this.mergeConfig(target[key], value, [...path, key]);
+      // only keys the release reads: it ignores unknown ones without a word, so a typo would go unnoticed
+      const nested = this.release._checkKey(this, prop, [...path, key], value);
+      if (nested) {
+        if (!isTable(target[key])) target[key] = {};
+        this.mergeConfig(target[key], value, [...path, key], managed);
       } else {
         target[key] = value;
       }
     }
   }
-}
-
-function isTable(value: unknown): value is { [key: string]: any } {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !(value instanceof Date);
 }

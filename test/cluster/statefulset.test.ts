@@ -211,12 +211,12 @@ describe('partitioned rolling update and the disruption budget (PlacementCenter,
   }
 
   test('partition 2 (canary of 1) updates ordinal 2 only; partition 0 then updates the rest', async () => {
-    await applyAll(kube, cleanup, manifests('robustmq/placement-center:0.3.0', PlacementCenterRollout.canary(1)));
+    await applyAll(kube, cleanup, manifests('ghcr.io/robustmq/robustmq:v0.4.10', PlacementCenterRollout.canary(1)));
     await waitReady('pc', 3);
     const v1 = await revisions();
     expect(v1.current).toBe(v1.update);
 
-    await applyAll(kube, cleanup, manifests('robustmq/placement-center:0.3.1', PlacementCenterRollout.canary(1)));
+    await applyAll(kube, cleanup, manifests('ghcr.io/robustmq/robustmq:v0.4.11', PlacementCenterRollout.canary(1)));
     const s = await liveStatefulSet('pc');
     expect(s.spec.updateStrategy).toMatchObject({ type: 'RollingUpdate', rollingUpdate: { partition: 2 } });
     await waitFor('ordinal 2 on the new revision', async () => {
@@ -228,19 +228,19 @@ describe('partitioned rolling update and the disruption budget (PlacementCenter,
     const canary = await revisions();
     expect(canary.update).not.toBe(canary.current);
     expect(canary.pods).toEqual({
-      0: { hash: canary.current, image: 'robustmq/placement-center:0.3.0' },
-      1: { hash: canary.current, image: 'robustmq/placement-center:0.3.0' },
-      2: { hash: canary.update, image: 'robustmq/placement-center:0.3.1' },
+      0: { hash: canary.current, image: 'ghcr.io/robustmq/robustmq:v0.4.10' },
+      1: { hash: canary.current, image: 'ghcr.io/robustmq/robustmq:v0.4.10' },
+      2: { hash: canary.update, image: 'ghcr.io/robustmq/robustmq:v0.4.11' },
     });
 
-    await applyAll(kube, cleanup, manifests('robustmq/placement-center:0.3.1', PlacementCenterRollout.all()));
+    await applyAll(kube, cleanup, manifests('ghcr.io/robustmq/robustmq:v0.4.11', PlacementCenterRollout.all()));
     await waitFor('every ordinal on the new revision', async () => {
       const st = (await liveStatefulSet('pc')).status;
       return st.updatedReplicas === 3 && st.readyReplicas === 3 && st.currentRevision === st.updateRevision;
     }, { timeoutMs: 120_000 });
     const all = await revisions();
     expect(all.update).toBe(canary.update);
-    for (const i of [0, 1, 2]) expect(all.pods[i]).toEqual({ hash: all.update, image: 'robustmq/placement-center:0.3.1' });
+    for (const i of [0, 1, 2]) expect(all.pods[i]).toEqual({ hash: all.update, image: 'ghcr.io/robustmq/robustmq:v0.4.11' });
   });
 
   test('the PodDisruptionBudget (maxUnavailable 1) lets one eviction of a drain through and refuses the next with 429', async () => {

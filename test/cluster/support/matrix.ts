@@ -10,7 +10,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
 import { parseAllDocuments } from 'yaml';
 import {
-  AzureDiskSku, DisruptionBudget, EbsVolumeType, FailoverAction, GcePdType, PlacementCenter, PlacementCenterProbes,
+  AzureDiskSku, DisruptionBudget, EbsVolumeType, FailoverAction, GcePdType, PlacementCenter, PlacementCenterRelease,
   PlacementCenterRollout, Probe, PvcRetentionAction, ReclaimPolicy, RedisCluster, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy,
   StatefulWorkload, StorageClass, StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy, VolumeBindingMode,
 } from '../../../src';
@@ -135,7 +135,7 @@ export const MATRIX: MatrixCase[] = [
   }),
 
   // ------------------------------ PlacementCenter -----------------------------
-  makeCase('pc-defaults', 'PlacementCenter: defaults (3 members, own "ssd" class, production-guide probes)', (chart) => {
+  makeCase('pc-defaults', 'PlacementCenter: defaults (3 members on RobustMQ v0.4.11, own "ssd" class, TCP probes)', (chart) => {
     new PlacementCenter(chart, 'pc');
   }),
   makeCase('pc-ha5', 'PlacementCenter: 5 members, required node and zone spread', (chart) => {
@@ -145,10 +145,10 @@ export const MATRIX: MatrixCase[] = [
       scheduling: { nodeSpread: SpreadMode.REQUIRED, zoneSpread: SpreadMode.REQUIRED },
     });
   }),
-  makeCase('pc-current-release', 'PlacementCenter: currentRelease probes with the admin port', (chart) => {
+  makeCase('pc-legacy', 'PlacementCenter: the legacy v0.1.28 placement-center format', (chart) => {
     new PlacementCenter(chart, 'pc', {
-      probes: PlacementCenterProbes.currentRelease(),
-      adminPort: 58080,
+      release: PlacementCenterRelease.legacyPlacementCenter('0.1.28'),
+      image: 'registry.example/robustmq/placement-center:0.1.28',
       storageClass: StorageClass.fromStorageClassName('standard'),
     });
   }),
@@ -156,8 +156,8 @@ export const MATRIX: MatrixCase[] = [
     new PlacementCenter(chart, 'pc', {
       storageClass: StorageClass.fromStorageClassName('standard'),
       storageSize: Size.gibibytes(5),
-      additionalConfig: { heartbeat: { heartbeat_timeout_ms: 30000 } },
-      env: { RUST_LOG: EnvValue.fromValue('info') },
+      additionalConfig: { meta_runtime: { heartbeat_timeout_ms: 30000 } },
+      env: { RUST_BACKTRACE: EnvValue.fromValue('1') },
       disruptionBudget: DisruptionBudget.minAvailable(2),
     });
   }),
