@@ -42,7 +42,8 @@ export function findCollisions(root: IConstruct): string[] {
     const where = clusterScoped ? ' (cluster-scoped: one per cluster)'
       : namespace === '' ? ' (no namespace: both land in the namespace they are applied to)' : ` in namespace "${namespace}"`;
     errors.push(`${obj.kind} "${obj.name}"${where} is emitted twice, by ${first.node.path} and by ${obj.node.path}: `
-      + 'the second would overwrite the first when applied; give the constructs different names (or namespaces)');
+      + 'the second would overwrite the first when applied; give one of them another name (its name prop) or, for an object '
+      + 'both should share (a StorageClass, say), create it once and pass it to both');
   }
   return errors;
 }

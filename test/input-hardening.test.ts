@@ -1,7 +1,7 @@
 import { ApiObject, App, Chart, Duration, Size, Testing } from 'cdk8s';
 import { ImagePullPolicy, PersistentVolumeAccessMode, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
 import {
-  DisruptionBudget, Probe, PvcRetentionAction, RwopStatefulApp, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  DisruptionBudget, PlacementCenter, Probe, PvcRetentionAction, RwopStatefulApp, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
   StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy,
 } from '../src';
 import { synthValid } from './support/validate';
@@ -137,6 +137,13 @@ describe('no two objects of one kind, name and namespace', () => {
     new StorageClass(a, 'fast', { name: 'fast', provisioner: StorageProvisioner.linstor() });
     new StorageClass(b, 'fast', { name: 'fast', provisioner: StorageProvisioner.linstor({ placementCount: 3 }) });
     expect(() => app.synthYaml()).toThrow(/StorageClass "fast" \(cluster-scoped: one per cluster\) is emitted twice, by team-a\/fast\/Resource and by team-b\/fast\/Resource/);
+  });
+
+  test('two PlacementCenters with the default StorageClass: one class "ssd" per cluster, so synth says to share it', () => {
+    const app = new App();
+    new PlacementCenter(new Chart(app, 'a', { namespace: 'mq-a' }), 'pc');
+    new PlacementCenter(new Chart(app, 'b', { namespace: 'mq-b' }), 'pc');
+    expect(() => app.synthYaml()).toThrow(/StorageClass "ssd" \(cluster-scoped: one per cluster\) is emitted twice, by a\/pc\/StorageClass\/Resource and by b\/pc\/StorageClass\/Resource: .*create it once and pass it to both/);
   });
 
   test('the same name in two namespaces, or two kinds of one name, is fine', () => {
