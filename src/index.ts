@@ -5,6 +5,7 @@ export * from './failover-budget';
 export * from './failover-controller';
 export * from './rwop-stateful-app';
 export { AppendFsync, MaxMemoryPolicy } from './redis/config';
+export { RedisResourcesPreset } from './redis/resources';
 export type { RdbSavePoint, RedisPersistenceOptions } from './redis/config';
 export * from './placement-center';
 export * from './redis-cluster';

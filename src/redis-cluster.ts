@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ApiObject, Duration, Names, Size } from 'cdk8s';
+import { ApiObject, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
 import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
@@ -9,6 +9,7 @@ import {
   REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_DEFAULT_IMAGE, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
   REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
 } from './redis';
+import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, propError, wholeSeconds } from './validation';
@@ -153,8 +154,9 @@ export interface RedisClusterProps {
    */
   readonly persistence?: RedisPersistenceVolumeOptions;
   /**
-   * maxmemory of each node.
-   * @default - no limit
+   * maxmemory of each node. Refused above the Redis container's memory limit, where the kernel would
+   * kill the node before Redis evicts or refuses writes.
+   * @default - 75 % of the memory limit with `resourcesPreset`, otherwise no limit
    */
   readonly maxMemory?: Size;
   /**
@@ -183,10 +185,16 @@ export interface RedisClusterProps {
    */
   readonly extraSettings?: { [name: string]: string };
   /**
-   * Resources of the Redis container.
-   * @default - requests 100m CPU / 256 MiB, limit 1 GiB (raise with maxMemory)
+   * Resources of the Redis container. Cannot be combined with `resourcesPreset`.
+   * @default - requests 100m CPU / 256 MiB, limit 1 GiB (raise with maxMemory), unless `resourcesPreset` is set
    */
   readonly resources?: ContainerResources;
+  /**
+   * A named size for the Redis container (CPU request, memory request = limit) that also sets `maxmemory`
+   * to 75 % of the memory limit unless `maxMemory` is given. Cannot be combined with `resources`.
+   * @default - `resources`, or their default
+   */
+  readonly resourcesPreset?: RedisResourcesPreset;
   /**
    * Time limit of one redis-cli call in the probes and lifecycle scripts; probe timeouts are one second more.
    * @default Duration.seconds(4)
@@ -270,6 +278,8 @@ export class RedisCluster extends Construct {
   public readonly authSecretName?: string;
   /** Key of the password in that Secret (undefined with auth off). */
   public readonly authSecretKey?: string;
+  /** maxmemory of each node, given or derived from the preset (undefined: no limit). */
+  public readonly maxMemory?: Size;
 
   public constructor(scope: Construct, id: string, props: RedisClusterProps = {}) {
     super(scope, id);
@@ -308,6 +318,31 @@ export class RedisCluster extends Construct {
       throw propError(this, 'metrics.serviceMonitor', metrics?.serviceMonitor, 'must be true when scrapeInterval or serviceMonitorLabels are set');
     }
 
+    if (props.resourcesPreset !== undefined && props.resources !== undefined) {
+      throw propError(this, 'resourcesPreset', props.resourcesPreset, 'cannot be combined with resources: choose a preset or explicit resources');
+    }
+    let resources: ContainerResources = props.resources ?? {
+      cpu: { request: Cpu.millis(100) },
+      memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+    };
+    if (props.resourcesPreset !== undefined) {
+      const preset = presetResources(props.resourcesPreset);
+      if (!preset) throw propError(this, 'resourcesPreset', props.resourcesPreset, `must be one of ${presetNames().join(', ')}`);
+      resources = preset;
+    }
+    const memoryLimit = resources.memory?.limit;
+    this.maxMemory = props.maxMemory ?? (props.resourcesPreset !== undefined && memoryLimit ? derivedMaxMemory(memoryLimit) : undefined);
+    if (props.maxMemory instanceof Size && memoryLimit instanceof Size) {
+      const kib = (s: Size) => s.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+      const mib = (s: Size) => `${Math.round(kib(s) / 1.024) / 1000} MiB`;
+      if (kib(props.maxMemory) > kib(memoryLimit)) {
+        const source = props.resourcesPreset !== undefined ? `resourcesPreset ${props.resourcesPreset}` : props.resources ? 'resources.memory.limit' : 'the default resources';
+        throw propError(this, 'maxMemory', props.maxMemory,
+          `must not exceed the Redis container's memory limit (${mib(memoryLimit)} from ${source}): the kernel would kill the node before Redis evicts or refuses writes; ` +
+          `accepted: at most the limit, better about 75 % of it (${mib(derivedMaxMemory(memoryLimit))}), or a higher limit`);
+      }
+    }
+
     const files = this.wrap(() => renderRedisClusterFiles({
       statefulSetName: name,
       headlessServiceName: `${name}-headless`,
@@ -321,7 +356,7 @@ export class RedisCluster extends Construct {
       config: {
         clusterNodeTimeout: props.clusterNodeTimeout,
         clusterRequireFullCoverage: props.clusterRequireFullCoverage,
-        maxMemory: props.maxMemory,
+        maxMemory: this.maxMemory,
         maxMemoryPolicy: props.maxMemoryPolicy,
         persistence: props.dataPersistence,
         extraSettings: props.extraSettings,
@@ -359,10 +394,7 @@ export class RedisCluster extends Construct {
       command: script(REDIS_START_SCRIPT),
       env,
       ports: [{ name: 'redis', port: this.port }, { name: 'cluster-bus', port: busPort }],
-      resources: props.resources ?? {
-        cpu: { request: Cpu.millis(100) },
-        memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
-      },
+      resources,
       liveness: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
       readiness: Probe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
       startup: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), {

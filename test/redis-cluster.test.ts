@@ -2,7 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import * as toml from 'smol-toml';
 import {
-  DisruptionBudget, MaxMemoryPolicy, RedisCluster, RedisClusterProps, SpreadMode, StorageClass, StorageProvisioner,
+  DisruptionBudget, MaxMemoryPolicy, RedisCluster, RedisClusterProps, RedisResourcesPreset, SpreadMode, StorageClass, StorageProvisioner,
 } from '../src';
 import { findObject, synthValid } from './support/validate';
 
@@ -242,6 +242,56 @@ describe('RedisCluster bad input', () => {
     ['metrics off with options', { metrics: { enabled: false, serviceMonitor: true } }, /invalid metrics.enabled \(false\): cannot be false while other metrics options are set/],
     ['network policy off with labels', { networkPolicy: { enabled: false, allowedClientLabels: { a: 'b' } } }, /invalid networkPolicy.enabled \(false\): cannot be false/],
     ['bad client label', { networkPolicy: { allowedClientLabels: { a: 'b c' } } }, /invalid networkPolicy.allowedClientLabels\["a"\] \("b c"\): must be a label value/],
+  ])('%s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});
+
+describe('RedisCluster resource presets', () => {
+  test('GIVEN resourcesPreset small WHEN synthesized THEN the manifests match the snapshot', () => {
+    expect(synth({ resourcesPreset: RedisResourcesPreset.SMALL }).manifests).toMatchSnapshot();
+  });
+
+  test.each<[RedisResourcesPreset, string, string, string]>([
+    [RedisResourcesPreset.NANO, '100m', '128Mi', '96mb'],
+    [RedisResourcesPreset.MICRO, '250m', '256Mi', '192mb'],
+    [RedisResourcesPreset.SMALL, '500m', '512Mi', '384mb'],
+    [RedisResourcesPreset.MEDIUM, '500m', '1Gi', '768mb'],
+    [RedisResourcesPreset.LARGE, '1', '2Gi', '1536mb'],
+    [RedisResourcesPreset.XLARGE, '2', '4Gi', '3gb'],
+    [RedisResourcesPreset.XXLARGE, '2', '8Gi', '6gb'],
+  ])('preset %s: CPU request %s, memory request = limit %s, maxmemory %s (75 %% of the limit)', (preset, cpu, memory, maxmemory) => {
+    const { container, redis } = synth({ resourcesPreset: preset });
+    expect(container.resources).toEqual({ requests: { cpu, memory }, limits: { memory } });
+    expect(redis.redisConf.split('\n')).toContain(`maxmemory ${maxmemory}`);
+    expect(redis.maxMemory).toBeDefined();
+  });
+
+  test('an explicit maxMemory wins over the derived one, up to the limit; the exporter keeps its own resources', () => {
+    const { redis, pod } = synth({ resourcesPreset: RedisResourcesPreset.MEDIUM, maxMemory: Size.mebibytes(900), metrics: {} });
+    expect(redis.redisConf.split('\n')).toContain('maxmemory 900mb');
+    expect(pod.containers[1].resources.limits.memory).toBe('128Mi');
+    expect(synth({ resourcesPreset: RedisResourcesPreset.MEDIUM, maxMemory: Size.gibibytes(1) }).redis.redisConf.split('\n')).toContain('maxmemory 1gb');
+  });
+
+  test('without a preset nothing is derived: defaults and explicit resources keep maxmemory unset', () => {
+    expect(synth().redis.maxMemory).toBeUndefined();
+    expect(synth().redis.redisConf).not.toMatch(/^maxmemory /m);
+    const explicit = synth({ resources: { memory: { request: Size.gibibytes(2), limit: Size.gibibytes(2) } } });
+    expect(explicit.redis.redisConf).not.toMatch(/^maxmemory /m);
+  });
+
+  test.each<[string, RedisClusterProps, RegExp]>([
+    ['preset and resources', { resourcesPreset: RedisResourcesPreset.SMALL, resources: { cpu: { request: Cpu.millis(100) } } },
+      /^test\/redis: invalid resourcesPreset \("small"\): cannot be combined with resources: choose a preset or explicit resources$/],
+    ['unknown preset', { resourcesPreset: 'huge' as RedisResourcesPreset },
+      /^test\/redis: invalid resourcesPreset \("huge"\): must be one of nano, micro, small, medium, large, xlarge, 2xlarge$/],
+    ['maxMemory above the preset limit', { resourcesPreset: RedisResourcesPreset.NANO, maxMemory: Size.mebibytes(200) },
+      /^test\/redis: invalid maxMemory \(204800 KiB\): must not exceed the Redis container's memory limit \(128 MiB from resourcesPreset nano\): the kernel would kill the node before Redis evicts or refuses writes; accepted: at most the limit, better about 75 % of it \(96 MiB\), or a higher limit$/],
+    ['maxMemory above the explicit limit', { resources: { memory: { limit: Size.gibibytes(2) } }, maxMemory: Size.mebibytes(2049) },
+      /^test\/redis: invalid maxMemory \(2098176 KiB\): must not exceed the Redis container's memory limit \(2048 MiB from resources.memory.limit\)/],
+    ['maxMemory above the default limit', { maxMemory: Size.gibibytes(2) },
+      /^test\/redis: invalid maxMemory \(2097152 KiB\): must not exceed the Redis container's memory limit \(1024 MiB from the default resources\)/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

@@ -9,7 +9,7 @@ import {
 import { confQuote, shQuote } from '../src/redis/quote';
 import { ensureRedis, RedisFiles, RedisHarness, waitFor } from './support/redis-harness';
 import { Testing } from 'cdk8s';
-import { RedisCluster, RedisClusterProps } from '../src';
+import { RedisCluster, RedisClusterProps, RedisResourcesPreset } from '../src';
 import { findObject } from './support/validate';
 
 /** The ConfigMap data exactly as the construct synthesizes it: the real-Redis tests run what users deploy. */
@@ -276,6 +276,30 @@ describe('real redis-server', () => {
     } finally {
       try {
         process.kill(-server.child.pid!, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('real redis-server reads the synthesized redis.conf', () => {
+  beforeAll(() => ensureRedis());
+
+  test('a resources preset\'s derived maxmemory is what the server runs with (nano: 75 % of 128 MiB)', async () => {
+    const files = synthesizedFiles({ resourcesPreset: RedisResourcesPreset.NANO, port: 7393 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-preset-'));
+    const address = `127.${16 + Math.floor(Math.random() * 234)}.251.1`;
+    fs.writeFileSync(path.join(dir, 'redis.conf'), files['redis.conf']);
+    const child = spawn('redis-server', [path.join(dir, 'redis.conf'), '--bind', address, '--dir', dir], { detached: true, stdio: 'ignore' });
+    const cli = (...a: string[]) => run('redis-cli', ['-h', address, '-p', '7393', ...a]);
+    try {
+      await waitFor('redis-server', async () => (await cli('PING')).output.trim() === 'PONG', 10_000, 100);
+      expect((await cli('CONFIG', 'GET', 'maxmemory')).output.trim().split('\n')).toEqual(['maxmemory', String(96 * 1024 * 1024)]);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
       } catch {
         // already stopped
       }
