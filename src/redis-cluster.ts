@@ -1,6 +1,6 @@
 import { createHash } from 'crypto';
 import { ApiObject, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
-import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Volume } from 'cdk8s-plus-28';
+import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
 import { Probe, ProbeTimings } from './probe';
@@ -8,6 +8,7 @@ import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
   REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_DEFAULT_IMAGE, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
   REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
+  REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER,
 } from './redis';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
@@ -31,6 +32,40 @@ export interface RedisAuthOptions {
    * @default password
    */
   readonly existingSecretPasswordKey?: string;
+}
+
+/** ACL users of a Redis Cluster, from Secrets you own. */
+export interface RedisAclOptions {
+  /**
+   * Use ACL users. At start each node assembles an ACL file under its private tmp dir from the
+   * mounted auth Secret (and `usersSecret`); passwords never enter the ConfigMap.
+   * @default true (when the options are given)
+   */
+  readonly enabled?: boolean;
+  /**
+   * Secret you own with one key per application user: the key is the user name, the value its ACL
+   * rules on one line, e.g. `on #<sha256 of the password> ~app:* +@read +@write +ping` (or `>password`
+   * for a password without spaces). `default`, `cluster-admin`, `replication` and `metrics` are reserved.
+   * @default - no application users
+   */
+  readonly usersSecret?: string;
+  /**
+   * ACL rules of the default user (the one clients without a user name get); its password is the
+   * auth Secret's `existingSecretPasswordKey`. `off` disables it.
+   * @default "~* &* +@all"
+   */
+  readonly defaultUserRules?: string;
+  /**
+   * Key of the auth Secret with the password of the internal `cluster-admin` user (lifecycle scripts,
+   * probes, redis-cli --cluster) and `replication` user (masteruser). Only the Redis pods need it.
+   * @default "cluster-password"
+   */
+  readonly clusterPasswordKey?: string;
+  /**
+   * Key of the auth Secret with the password of the `metrics` user of the exporter (used when metrics are on).
+   * @default "metrics-password"
+   */
+  readonly metricsPasswordKey?: string;
 }
 
 /** Persistent data volume of every node. */
@@ -148,6 +183,12 @@ export interface RedisClusterProps {
    * @default - on, password from Secret `<name>-auth` key `password`
    */
   readonly auth?: RedisAuthOptions;
+  /**
+   * ACL users from Secrets (requires auth): a default user with configurable rules, least-privilege
+   * internal users for the cluster scripts, replication and the exporter, and application users.
+   * @default - no ACL users: one password (requirepass) for everything
+   */
+  readonly acl?: RedisAclOptions;
   /**
    * Data volumes.
    * @default - 8 GiB per node on the cluster's default class
@@ -278,6 +319,8 @@ export class RedisCluster extends Construct {
   public readonly authSecretName?: string;
   /** Key of the password in that Secret (undefined with auth off). */
   public readonly authSecretKey?: string;
+  /** Secret of the application ACL users (undefined without one). */
+  public readonly aclUsersSecretName?: string;
   /** maxmemory of each node, given or derived from the preset (undefined: no limit). */
   public readonly maxMemory?: Size;
 
@@ -304,6 +347,32 @@ export class RedisCluster extends Construct {
         throw propError(this, 'auth.existingSecretPasswordKey', key, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 253 characters');
       }
       this.authSecretKey = key;
+    }
+
+    const acl = props.acl && (props.acl.enabled ?? true) ? props.acl : undefined;
+    if (props.acl?.enabled === false && (props.acl.usersSecret !== undefined || props.acl.defaultUserRules !== undefined
+      || props.acl.clusterPasswordKey !== undefined || props.acl.metricsPasswordKey !== undefined)) {
+      throw propError(this, 'acl.enabled', false, 'cannot be false while other acl options are set (they would be ignored)');
+    }
+    if (acl && !authEnabled) {
+      throw propError(this, 'acl', 'enabled', 'needs auth: ACL users authenticate with passwords from the auth Secret; remove auth.enabled false or the acl options');
+    }
+    const aclKey = (prop: string, value: string) => {
+      if (!/^[-._a-zA-Z0-9]+$/.test(value) || value.length > 244) {
+        throw propError(this, prop, value, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 244 characters (".previous" is appended during a rotation)');
+      }
+      return value;
+    };
+    const clusterPasswordKey = acl ? aclKey('acl.clusterPasswordKey', acl.clusterPasswordKey ?? 'cluster-password') : undefined;
+    const metricsPasswordKey = acl ? aclKey('acl.metricsPasswordKey', acl.metricsPasswordKey ?? 'metrics-password') : undefined;
+    if (acl && this.authSecretKey !== undefined && (clusterPasswordKey === this.authSecretKey || metricsPasswordKey === this.authSecretKey || clusterPasswordKey === metricsPasswordKey)) {
+      throw propError(this, 'acl.clusterPasswordKey', clusterPasswordKey,
+        `must differ from auth.existingSecretPasswordKey (${this.authSecretKey}) and acl.metricsPasswordKey (${metricsPasswordKey}): each user gets its own password`);
+    }
+    const usersSecret = acl?.usersSecret !== undefined ? checkDnsSubdomain(this, 'acl.usersSecret', acl.usersSecret) : undefined;
+    this.aclUsersSecretName = usersSecret;
+    if (usersSecret !== undefined && usersSecret === this.authSecretName) {
+      throw propError(this, 'acl.usersSecret', usersSecret, 'must differ from the auth Secret: every key of the users Secret becomes a user');
     }
 
     const metrics = props.metrics && (props.metrics.enabled ?? true) ? props.metrics : undefined;
@@ -351,6 +420,13 @@ export class RedisCluster extends Construct {
       port: this.port,
       clusterDomain,
       authEnabled,
+      acl: acl && this.authSecretKey && clusterPasswordKey ? {
+        passwordKey: this.authSecretKey,
+        clusterPasswordKey,
+        metricsPasswordKey: metrics ? metricsPasswordKey : undefined,
+        defaultUserRules: acl.defaultUserRules,
+        usersFromSecret: usersSecret !== undefined,
+      } : undefined,
       commandTimeout: props.commandTimeout,
       joinTimeout: props.joinTimeout,
       config: {
@@ -385,7 +461,7 @@ export class RedisCluster extends Construct {
       [REDIS_POD_IP_ENV]: EnvValue.fromFieldRef('status.podIP' as any),
       [REDIS_POD_NAMESPACE_ENV]: EnvValue.fromFieldRef('metadata.namespace' as any),
     };
-    if (this.authSecretName && this.authSecretKey) {
+    if (this.authSecretName && this.authSecretKey && !acl) {
       env[REDIS_PASSWORD_ENV] = { value: undefined, valueFrom: { secretKeyRef: { name: this.authSecretName, key: this.authSecretKey } } } as EnvValue;
     }
     const containers: StatefulContainer[] = [{
@@ -403,6 +479,8 @@ export class RedisCluster extends Construct {
       mounts: [
         { volume: 'data', path: REDIS_DATA_MOUNT_PATH },
         { volume: 'config', path: REDIS_CONFIG_MOUNT_PATH, readOnly: true },
+        ...(acl ? [{ volume: 'auth', path: REDIS_AUTH_MOUNT_PATH, readOnly: true }] : []),
+        ...(usersSecret !== undefined ? [{ volume: 'users', path: REDIS_USERS_MOUNT_PATH, readOnly: true }] : []),
       ],
       writablePaths: [REDIS_TMP_MOUNT_PATH],
     }];
@@ -413,6 +491,10 @@ export class RedisCluster extends Construct {
         REDIS_EXPORTER_WEB_LISTEN_ADDRESS: EnvValue.fromValue(`:${metricsPort}`),
       };
       if (env[REDIS_PASSWORD_ENV]) exporterEnv.REDIS_PASSWORD = env[REDIS_PASSWORD_ENV];
+      if (acl && this.authSecretName && metricsPasswordKey) {
+        exporterEnv.REDIS_USER = EnvValue.fromValue(REDIS_METRICS_USER);
+        exporterEnv.REDIS_PASSWORD = { value: undefined, valueFrom: { secretKeyRef: { name: this.authSecretName, key: metricsPasswordKey } } } as EnvValue;
+      }
       containers.push({
         name: 'metrics',
         image: metrics.image ?? DEFAULT_EXPORTER_IMAGE,
@@ -441,7 +523,12 @@ export class RedisCluster extends Construct {
       headlessService: { publishNotReadyAddresses: true },
       containers,
       volumeClaimTemplates: [{ name: 'data', size: persistence.size ?? Size.gibibytes(8), storageClass: persistence.storageClass ?? this.storageClass }],
-      volumes: [Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', `${name}-config`), { name: 'config' })],
+      volumes: [
+        Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', `${name}-config`), { name: 'config' }),
+        // mounted, not env: a changed Secret reaches the running pod (group-readable through fsGroup)
+        ...(acl && this.authSecretName ? [Volume.fromSecret(this, 'AuthVolume', Secret.fromSecretName(this, 'AuthRef', this.authSecretName), { name: 'auth', defaultMode: 0o440 })] : []),
+        ...(usersSecret !== undefined ? [Volume.fromSecret(this, 'UsersVolume', Secret.fromSecretName(this, 'UsersRef', usersSecret), { name: 'users', defaultMode: 0o440 })] : []),
+      ],
       security: { runAsUser: checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647) },
       disruptionBudget: props.disruptionBudget ?? DisruptionBudget.maxUnavailable(1),
       scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },

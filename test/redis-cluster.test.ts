@@ -296,3 +296,59 @@ describe('RedisCluster resource presets', () => {
     expect(() => synth(props)).toThrow(message);
   });
 });
+
+describe('RedisCluster ACL users', () => {
+  test('GIVEN acl with a users Secret and metrics WHEN synthesized THEN the manifests match the snapshot', () => {
+    expect(synth({ acl: { usersSecret: 'redis-users' }, metrics: {} }).manifests).toMatchSnapshot();
+  });
+
+  test('the auth and users Secrets are mounted read-only (not env, so changes reach running pods); the exporter logs in as metrics', () => {
+    const { pod, container, redis, manifests } = synth({ acl: { usersSecret: 'redis-users', defaultUserRules: 'off' }, metrics: {} });
+    expect(pod.volumes).toEqual(expect.arrayContaining([
+      { name: 'auth', secret: { secretName: 'redis-auth', defaultMode: 0o440 } },
+      { name: 'users', secret: { secretName: 'redis-users', defaultMode: 0o440 } },
+    ]));
+    expect(container.volumeMounts).toEqual(expect.arrayContaining([
+      { name: 'auth', mountPath: '/etc/redis-auth', readOnly: true },
+      { name: 'users', mountPath: '/etc/redis-users', readOnly: true },
+    ]));
+    expect(env(container).REDIS_PASSWORD).toBeUndefined();
+    expect(env(pod.containers[1])).toMatchObject({ REDIS_USER: 'metrics', REDIS_PASSWORD: { secretKeyRef: { name: 'redis-auth', key: 'metrics-password' } } });
+    expect(redis.aclUsersSecretName).toBe('redis-users');
+    const cm = findObject(manifests, 'ConfigMap', 'redis-config');
+    expect(Object.keys(cm.data).sort()).toEqual(['acl.sh', 'cluster-init.sh', 'liveness.sh', 'readiness.sh', 'redis.conf', 'start.sh']);
+    expect(cm.data['acl.sh']).toContain("DEFAULT_USER_RULES='off'");
+    expect(cm.data['acl.sh']).toContain("USERS_FROM_SECRET='1'");
+    expect(cm.data['acl.sh']).toContain("METRICS_PASSWORD_KEY='metrics-password'");
+    expect(cm.data['liveness.sh']).toContain('redis-cli --user "$CLUSTER_USER" -h');
+    expect(pod.securityContext).toMatchObject({ runAsNonRoot: true, fsGroup: 999 });
+  });
+
+  test('named keys; without metrics no metrics user; without usersSecret no users volume', () => {
+    const { pod, redis } = synth({ auth: { existingSecretPasswordKey: 'default' }, acl: { clusterPasswordKey: 'internal' } });
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'auth', 'writable-redis-0']);
+    const acl = redis.files['acl.sh'];
+    expect(acl).toContain("PASSWORD_KEY='default'");
+    expect(acl).toContain("CLUSTER_PASSWORD_KEY='internal'");
+    expect(acl).toContain("METRICS_PASSWORD_KEY=''");
+    expect(acl).toContain("USERS_FROM_SECRET='0'");
+    expect(acl).toContain("DEFAULT_USER_RULES='~* &* +@all'");
+  });
+
+  test('acl off renders exactly the configuration without acl', () => {
+    expect(synth({ acl: { enabled: false } }).manifests).toEqual(synth().manifests);
+  });
+
+  test.each<[string, RedisClusterProps, RegExp]>([
+    ['acl without auth', { auth: { enabled: false }, acl: {} }, /^test\/redis: invalid acl \("enabled"\): needs auth/],
+    ['acl off with options', { acl: { enabled: false, usersSecret: 'u' } }, /^test\/redis: invalid acl.enabled \(false\): cannot be false while other acl options are set/],
+    ['password in the default rules', { acl: { defaultUserRules: '~* >hunter2' } }, /^test\/redis: invalid acl.defaultUserRules \("~\* >hunter2"\): must not set passwords \(found ">hunter2"\)/],
+    ['hash in the default rules', { acl: { defaultUserRules: '#abc' } }, /invalid acl.defaultUserRules \("#abc"\): must not set passwords/],
+    ['key clash', { acl: { clusterPasswordKey: 'password' } }, /^test\/redis: invalid acl.clusterPasswordKey \("password"\): must differ from auth.existingSecretPasswordKey \(password\)/],
+    ['bad key', { acl: { metricsPasswordKey: 'a/b' } }, /^test\/redis: invalid acl.metricsPasswordKey \("a\/b"\): must be a Secret data key/],
+    ['users Secret = auth Secret', { acl: { usersSecret: 'redis-auth' } }, /^test\/redis: invalid acl.usersSecret \("redis-auth"\): must differ from the auth Secret/],
+    ['bad users Secret name', { acl: { usersSecret: 'Users' } }, /^test\/redis: invalid acl.usersSecret \("Users"\): must be a DNS subdomain/],
+  ])('%s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+});

@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawn } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -177,6 +178,10 @@ describe('renderRedisScripts', () => {
     [{ commandTimeout: Duration.millis(500) }, 'invalid commandTimeout (500 millis): must be a whole number of seconds from 1 s to 60 s'],
     [{ joinTimeout: Duration.seconds(5) }, 'invalid joinTimeout (5 seconds): must be a whole number of seconds from 10 s to 86400 s'],
     [{ port: 6380, config: { port: 6381 } }, 'invalid config.port (6381): must be unset or equal to port (6380)'],
+    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: 'on >secret ~*' } }, 'invalid acl.defaultUserRules ("on >secret ~*"): must not set passwords (found ">secret"): the password comes from the auth Secret and never enters the ConfigMap'],
+    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: 'nopass' } }, 'invalid acl.defaultUserRules ("nopass"): must not set passwords (found "nopass")'],
+    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: '~*\nuser x on' } }, 'invalid acl.defaultUserRules ("~*\\nuser x on"): must be ACL rules on one line, without control characters'],
+    [{ acl: { passwordKey: 'pass word', clusterPasswordKey: 'c' } }, 'invalid acl.passwordKey ("pass word"): must be a Secret data key'],
   ])('rejects %j', (options, message) => {
     expect(() => renderRedisClusterFiles({ ...BASE, ...options } as RedisClusterFilesOptions)).toThrow(message);
   });
@@ -529,5 +534,153 @@ describe('Redis Cluster in the plain three-pod shape: 3 shards, no replicas, aut
     expect(await checkOutput(h, 1)).toContain('[OK] All 16384 slots covered.');
     expect(await h.clusterCommand(['SET', 'a', '1'])).toBe('OK');
     expect(await h.clusterCommand(['GET', 'a'])).toBe('1');
+  });
+});
+
+/** Writes a Secret as the kubelet mounts it: one file per key. */
+function writeSecretDir(dir: string, data: { [key: string]: string }): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+  for (const [key, value] of Object.entries(data)) fs.writeFileSync(path.join(dir, key), value, { mode: 0o440 });
+}
+
+describe('ACL users from Secrets (real redis-server)', () => {
+  const defaultPassword = 'default pw "1" $HOME';
+  const clusterPassword = 'cluster pw \\ 2';
+  const metricsPassword = 'metrics-pw-3';
+  const readerHash = createHash('sha256').update('reader pw').digest('hex');
+  const props: RedisClusterProps = {
+    port: 7321, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+    metrics: {},
+    acl: { usersSecret: 'redis-users', defaultUserRules: '~* &* +@all -@admin -flushall -flushdb' },
+  };
+  let h: RedisHarness;
+  let secrets: string;
+
+  beforeAll(() => {
+    secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-secrets-'));
+    writeSecretDir(path.join(secrets, 'auth'), { 'password': `${defaultPassword}\n`, 'cluster-password': clusterPassword, 'metrics-password': metricsPassword });
+    writeSecretDir(path.join(secrets, 'users'), {
+      app: 'on >app-pw ~app:* +@read +@write +ping\n',
+      reader: `on #${readerHash} ~* +get +ping`,
+    });
+    h = new RedisHarness({
+      files: synthesizedFiles(props), statefulSetName: 'redis', password: defaultPassword,
+      env: { REDIS_AUTH_DIR: path.join(secrets, 'auth'), REDIS_USERS_DIR: path.join(secrets, 'users') },
+    });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+    if (secrets) fs.rmSync(secrets, { recursive: true, force: true });
+  });
+
+  /** One command as `user` against pod `ordinal`. */
+  const as = (user: string, password: string, ordinal: number, ...args: string[]) => run('redis-cli', ['--user', user, '-h', h.addressOf(ordinal), '-p', String(h.port), ...args],
+    { env: { PATH: process.env.PATH, REDISCLI_AUTH: password } }).then(r => r.output.trim());
+  const NOPERM = /^NOPERM/;
+
+  test('a cluster forms and replicas sync through the least-privilege users; no password in the ConfigMap or the ACL file', async () => {
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect((await shards(h, 0)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    // the replication user authenticates (the first full sync waits for repl-diskless-sync-delay, 5 s)
+    await waitFor('replica 1 in sync', async () => /master_link_status:up/.test(await h.cli(1, 'INFO', 'replication')), 30_000);
+    const files = synthesizedFiles(props);
+    for (const content of Object.values(files)) {
+      for (const secret of [defaultPassword, clusterPassword, metricsPassword, 'app-pw', 'reader pw']) expect(content).not.toContain(secret);
+    }
+    const aclFile = path.join(h.root, 'pod-0', 'run', 'users.acl');
+    expect(fs.statSync(aclFile).mode & 0o777).toBe(0o600);
+    const acl = fs.readFileSync(aclFile, 'utf8');
+    for (const secret of [defaultPassword, clusterPassword, metricsPassword]) expect(acl).not.toContain(secret);
+    expect((await h.cli(0, 'ACL', 'WHOAMI'))).toBe('default');
+    expect(await as('cluster-admin', clusterPassword, 0, 'ACL', 'WHOAMI')).toMatch(NOPERM);
+  });
+
+  test('each user can do what it should and nothing else', async () => {
+    // default: data yes, admin and flushes no
+    expect(await h.clusterCommand(['SET', 'k1', 'v1'])).toBe('OK');
+    expect(await h.clusterCommand(['GET', 'k1'])).toBe('v1');
+    for (const cmd of [['CONFIG', 'SET', 'maxmemory', '1'], ['FLUSHALL'], ['ACL', 'LIST'], ['CLUSTER', 'FORGET', 'x']]) {
+      expect(await h.cli(0, ...cmd)).toMatch(NOPERM);
+    }
+    // application users from the users Secret
+    const appSet = await Promise.all([0, 2, 4].map(o => as('app', 'app-pw', o, 'SET', 'app:1', 'x')));
+    expect(appSet.filter(r => r === 'OK')).toHaveLength(1);
+    expect(appSet.every(r => r === 'OK' || r.startsWith('MOVED'))).toBe(true);
+    expect(await as('app', 'app-pw', 0, 'GET', 'k1')).toMatch(NOPERM);
+    expect(await as('app', 'app-pw', 0, 'CONFIG', 'GET', 'maxmemory')).toMatch(NOPERM);
+    expect(await as('reader', 'reader pw', 0, 'GET', 'k1')).not.toMatch(NOPERM);
+    expect(await as('reader', 'reader pw', 0, 'SET', 'k1', 'x')).toMatch(NOPERM);
+    expect(await as('app', 'wrong', 0, 'PING')).toMatch(/WRONGPASS/);
+    // cluster-admin: cluster management, never keys, configuration or flushes
+    expect(await as('cluster-admin', clusterPassword, 0, 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+    for (const cmd of [['GET', 'k1'], ['SET', 'k1', 'x'], ['FLUSHALL'], ['CONFIG', 'GET', 'masterauth'], ['KEYS', '*'], ['ACL', 'SETUSER', 'x']]) {
+      expect(await as('cluster-admin', clusterPassword, 0, ...cmd)).toMatch(NOPERM);
+    }
+    // replication: syncing only
+    expect(await as('replication', clusterPassword, 0, 'PING')).toBe('PONG');
+    for (const cmd of [['GET', 'k1'], ['INFO'], ['CLUSTER', 'INFO']]) expect(await as('replication', clusterPassword, 0, ...cmd)).toMatch(NOPERM);
+    // metrics: statistics only; CONFIG GET would reveal masterauth
+    expect(await as('metrics', metricsPassword, 0, 'INFO', 'server')).toMatch(/redis_version:/);
+    expect(await as('metrics', metricsPassword, 0, 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+    expect(await as('metrics', metricsPassword, 0, 'SLOWLOG', 'LEN')).toMatch(/^\d+$/);
+    for (const cmd of [['CONFIG', 'GET', 'masterauth'], ['GET', 'k1'], ['KEYS', '*'], ['SCAN', '0'], ['CLIENT', 'KILL', 'ID', '1']]) {
+      expect(await as('metrics', metricsPassword, 0, ...cmd)).toMatch(NOPERM);
+    }
+  });
+
+  test('a master killed and started again rejoins with the ACL users; its replica resyncs', async () => {
+    await h.stop(2, 'SIGKILL');
+    h.start(2);
+    await waitHealthy(h, 6);
+    expect(await h.clusterCommand(['GET', 'k1'])).toBe('v1');
+    const shard1 = (await shards(h, 0)).find(s => s.master === 2 || s.master === 3)!;
+    expect(shard1.replicas).toHaveLength(1);
+    await waitFor('the replica of shard 1 in sync', async () => /master_link_status:up/.test(await h.cli(shard1.replicas[0], 'INFO', 'replication')), 30_000);
+  });
+});
+
+describe('acl.sh build refuses broken Secrets with a clear message', () => {
+  const acl = renderRedisClusterFiles({ ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', usersFromSecret: true } })['acl.sh'];
+
+  test('every ACL script parses under sh and bash', () => {
+    const files = renderRedisClusterFiles({ ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', metricsPasswordKey: 'm', usersFromSecret: true } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-acl-scripts-'));
+    try {
+      for (const [file, content] of Object.entries(files)) {
+        if (!file.endsWith('.sh')) continue;
+        fs.writeFileSync(path.join(dir, file), content);
+        execFileSync('sh', ['-n', path.join(dir, file)]);
+        execFileSync('bash', ['-n', path.join(dir, file)]);
+      }
+      expect(files['cluster-init.sh']).toContain('timeout 300 redis-cli --user "$CLUSTER_USER" --cluster create');
+      expect(files['start.sh']).not.toMatch(/REDIS_PASSWORD|requirepass/);
+      expect(files['start.sh']).toContain('masteruser');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each<[string, { [k: string]: string }, { [k: string]: string }, string]>([
+    ['a missing cluster password', { password: 'a' }, {}, 'the auth Secret has no usable key cluster-password'],
+    ['a line break inside a password', { 'password': 'a\nb', 'cluster-password': 'c' }, {}, 'has a line break inside its value'],
+    ['a reserved user name', { 'password': 'a', 'cluster-password': 'c' }, { 'cluster-admin': 'on +@all' }, 'user cluster-admin of the users Secret is reserved'],
+    ['an empty user', { 'password': 'a', 'cluster-password': 'c' }, { app: '' }, 'user app of the users Secret has no rules on one line'],
+  ])('%s', async (_name, auth, users, message) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-acl-'));
+    try {
+      writeSecretDir(path.join(dir, 'auth'), auth);
+      writeSecretDir(path.join(dir, 'users'), users);
+      fs.writeFileSync(path.join(dir, 'acl.sh'), acl);
+      const r = await run('sh', [path.join(dir, 'acl.sh'), 'build'], {
+        env: { PATH: process.env.PATH, REDIS_AUTH_DIR: path.join(dir, 'auth'), REDIS_USERS_DIR: path.join(dir, 'users'), REDIS_RUN_DIR: dir },
+      });
+      expect(r.code).toBe(1);
+      expect(r.output).toContain(message);
+      expect(fs.existsSync(path.join(dir, 'users.acl'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -94,7 +94,61 @@ export interface RedisScriptOptions {
    * @default Duration.seconds(2)
    */
   readonly pollInterval?: Duration;
+  /**
+   * ACL users instead of requirepass: acl.sh assembles an aclfile under the tmp dir from the mounted
+   * auth Secret (and the users Secret); the scripts authenticate as the cluster user.
+   * @default - off: requirepass/masterauth from REDIS_PASSWORD
+   */
+  readonly acl?: RedisScriptAclOptions;
 }
+
+/** ACL settings of the lifecycle scripts. */
+export interface RedisScriptAclOptions {
+  /** Key of the auth Secret with the default user's password. */
+  readonly passwordKey: string;
+  /** Key of the auth Secret with the password of the cluster and replication users. */
+  readonly clusterPasswordKey: string;
+  /**
+   * Key of the auth Secret with the metrics user's password.
+   * @default - no metrics user
+   */
+  readonly metricsPasswordKey?: string;
+  /**
+   * ACL rules of the default user (its password comes from the Secret).
+   * @default "~* &* +@all"
+   */
+  readonly defaultUserRules?: string;
+  /**
+   * Application users come from a mounted Secret (one key per user name, the value its rules).
+   * @default false
+   */
+  readonly usersFromSecret?: boolean;
+}
+
+/** Mount path of the auth Secret when ACL users are on (read-only). */
+export const REDIS_AUTH_MOUNT_PATH = '/etc/redis-auth';
+/** Mount path of the application users Secret (read-only). */
+export const REDIS_USERS_MOUNT_PATH = '/etc/redis-users';
+/** ConfigMap key of the script that assembles the ACL file (ACL users only). */
+export const REDIS_ACL_SCRIPT = 'acl.sh';
+/** User the lifecycle scripts, probes and redis-cli --cluster authenticate as (ACL users only). */
+export const REDIS_CLUSTER_USER = 'cluster-admin';
+/** User replicas authenticate as towards their master (ACL users only). */
+export const REDIS_REPLICATION_USER = 'replication';
+/** User of the metrics exporter (ACL users only). */
+export const REDIS_METRICS_USER = 'metrics';
+
+/**
+ * Rights of the internal users. The cluster user moves slots (MIGRATE, RESTORE-ASKING: all keys) and
+ * manages the cluster, but cannot read or write keys, flush, change the configuration or the ACL.
+ * The replication user can only sync. The metrics user reads INFO-type data but no keys and no
+ * CONFIG GET (which would reveal masterauth).
+ */
+const INTERNAL_USER_RULES: { [user: string]: string } = {
+  [REDIS_CLUSTER_USER]: 'resetchannels ~* -@all +auth +hello +ping +echo +select +readonly +readwrite +asking +info +role +dbsize +cluster +migrate +restore +restore-asking +client|setname +client|id',
+  [REDIS_REPLICATION_USER]: 'resetkeys resetchannels -@all +auth +ping +psync +replconf',
+  [REDIS_METRICS_USER]: 'resetkeys resetchannels -@all +auth +hello +ping +echo +select +client|setname +info +cluster|info +slowlog|get +slowlog|len +latency|latest +latency|histogram +dbsize',
+};
 
 /** The rendered lifecycle scripts (POSIX sh). */
 export interface RedisScripts {
@@ -106,6 +160,8 @@ export interface RedisScripts {
   readonly liveness: string;
   /** Readiness probe: PING answers PONG and CLUSTER INFO says cluster_state:ok. */
   readonly readiness: string;
+  /** ACL users only: assembles the ACL file from the mounted Secrets. */
+  readonly acl?: string;
 }
 
 /** Everything the Redis ConfigMap holds. */
@@ -149,6 +205,30 @@ interface ScriptSettings {
   readonly CMD_TIMEOUT: number;
   readonly JOIN_TIMEOUT: number;
   readonly STEP_INTERVAL: number;
+  readonly PASSWORD_KEY: string;
+  readonly CLUSTER_PASSWORD_KEY: string;
+  readonly METRICS_PASSWORD_KEY: string;
+  readonly DEFAULT_USER_RULES: string;
+  readonly USERS_FROM_SECRET: number;
+  readonly CLUSTER_USER: string;
+  readonly REPLICATION_USER: string;
+  readonly METRICS_USER: string;
+  readonly CLUSTER_USER_RULES: string;
+  readonly REPLICATION_USER_RULES: string;
+  readonly METRICS_USER_RULES: string;
+}
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+function checkAclRules(option: string, rules: string): string {
+  if (typeof rules !== 'string' || /[\u0000-\u001f\u007f]/.test(rules)) {
+    throw optionError(option, rules, 'must be ACL rules on one line, without control characters');
+  }
+  const secret = rules.split(/\s+/).find(t => /^([<>#!]|nopass$|resetpass$)/.test(t));
+  if (secret !== undefined) {
+    throw optionError(option, rules, `must not set passwords (found ${JSON.stringify(secret)}): the password comes from the auth Secret and never enters the ConfigMap; accepted: rules such as "~* &* +@all -@admin" or "off"`);
+  }
+  return rules.trim();
 }
 
 function resolveSettings(options: RedisScriptOptions): ScriptSettings {
@@ -183,6 +263,30 @@ function resolveSettings(options: RedisScriptOptions): ScriptSettings {
     CMD_TIMEOUT: wholeSeconds('commandTimeout', options.commandTimeout ?? Duration.seconds(4), 1, 60),
     JOIN_TIMEOUT: wholeSeconds('joinTimeout', options.joinTimeout ?? Duration.minutes(10), 10, 86400),
     STEP_INTERVAL: wholeSeconds('pollInterval', options.pollInterval ?? Duration.seconds(2), 1, 60),
+    ...resolveAcl(options.acl),
+  };
+}
+
+function resolveAcl(acl: RedisScriptAclOptions | undefined) {
+  const key = (option: string, value: string | undefined): string => {
+    if (value === undefined) return '';
+    if (typeof value !== 'string' || !SECRET_KEY.test(value)) {
+      throw optionError(option, value, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 253 characters');
+    }
+    return value;
+  };
+  return {
+    PASSWORD_KEY: key('acl.passwordKey', acl?.passwordKey),
+    CLUSTER_PASSWORD_KEY: key('acl.clusterPasswordKey', acl?.clusterPasswordKey),
+    METRICS_PASSWORD_KEY: key('acl.metricsPasswordKey', acl?.metricsPasswordKey),
+    DEFAULT_USER_RULES: checkAclRules('acl.defaultUserRules', acl?.defaultUserRules ?? '~* &* +@all'),
+    USERS_FROM_SECRET: acl?.usersFromSecret ? 1 : 0,
+    CLUSTER_USER: REDIS_CLUSTER_USER,
+    REPLICATION_USER: REDIS_REPLICATION_USER,
+    METRICS_USER: REDIS_METRICS_USER,
+    CLUSTER_USER_RULES: INTERNAL_USER_RULES[REDIS_CLUSTER_USER],
+    REPLICATION_USER_RULES: INTERNAL_USER_RULES[REDIS_REPLICATION_USER],
+    METRICS_USER_RULES: INTERNAL_USER_RULES[REDIS_METRICS_USER],
   };
 }
 
@@ -199,10 +303,21 @@ const SETTING_COMMENTS: { [K in keyof ScriptSettings]: string } = {
   CMD_TIMEOUT: 'seconds one redis-cli call may take',
   JOIN_TIMEOUT: 'seconds to create, join or rejoin the cluster',
   STEP_INTERVAL: 'seconds between two formation attempts',
+  PASSWORD_KEY: "auth Secret key of the default user's password",
+  CLUSTER_PASSWORD_KEY: 'auth Secret key of the cluster and replication users\' password',
+  METRICS_PASSWORD_KEY: "auth Secret key of the metrics user's password (empty: no metrics user)",
+  DEFAULT_USER_RULES: 'ACL rules of the default user',
+  USERS_FROM_SECRET: '1: one application user per key of the users Secret',
+  CLUSTER_USER: 'user of the lifecycle scripts, probes and redis-cli --cluster',
+  REPLICATION_USER: 'user replicas authenticate as (masteruser)',
+  METRICS_USER: 'user of the metrics exporter',
+  CLUSTER_USER_RULES: 'manages the cluster and moves slots; cannot read or write keys',
+  REPLICATION_USER_RULES: 'can only sync from a master',
+  METRICS_USER_RULES: 'reads server statistics; no keys, no CONFIG GET',
 };
 
 /** Paths and the local address; the REDIS_* overrides exist to run the scripts outside a pod. */
-type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR';
+type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR' | 'AUTH_DIR' | 'USERS_DIR';
 
 const ENV_SETTINGS: { [K in EnvSetting]: string } = {
   CONFIG_DIR: `CONFIG_DIR=\${REDIS_CONFIG_DIR:-${shQuote(REDIS_CONFIG_MOUNT_PATH)}}`,
@@ -211,6 +326,8 @@ const ENV_SETTINGS: { [K in EnvSetting]: string } = {
   LOCAL_HOST: 'LOCAL_HOST=${REDIS_LOCAL_HOST:-127.0.0.1}',
   NL: "NL='\n'",
   CR: "CR=$(printf '\\r')",
+  AUTH_DIR: `AUTH_DIR=\${REDIS_AUTH_DIR:-${shQuote(REDIS_AUTH_MOUNT_PATH)}}`,
+  USERS_DIR: `USERS_DIR=\${REDIS_USERS_DIR:-${shQuote(REDIS_USERS_MOUNT_PATH)}}`,
 };
 
 interface ScriptParts {
@@ -235,36 +352,68 @@ function renderScript(s: ScriptSettings, parts: ScriptParts): string {
 /** Renders the lifecycle scripts from the topology. */
 export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
   const s = resolveSettings(options);
+  const acl = options.acl !== undefined;
+  // With ACL users every redis-cli call authenticates as the cluster user, with the password acl.sh keeps.
+  const auth = acl ? SH_AUTH_ACL : SH_AUTH;
+  const user = (body: string) => (acl ? withClusterUser(body) : body);
+  const cliSettings: Array<keyof ScriptSettings> = acl ? ['CLUSTER_USER'] : [];
+  const cliEnv: EnvSetting[] = acl ? ['RUN_DIR'] : [];
   return {
     start: renderScript(s, {
       name: 'start',
       purpose: 'Container entrypoint of a Redis Cluster node: per-pod settings, then redis-server.',
-      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'AUTH_REQUIRED'],
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', acl ? 'REPLICATION_USER' : 'AUTH_REQUIRED'],
       env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR'],
-      body: [SH_BASE, SH_LOG, SH_IDENTITY, SH_START],
+      body: [SH_BASE, SH_LOG, SH_IDENTITY, acl ? aclStart(SH_START) : SH_START],
     }),
     clusterInit: renderScript(s, {
       name: 'cluster-init',
       purpose: 'Creates the cluster, joins new nodes and rejoins moved ones; started by start.sh, exits when done.',
-      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL'],
-      env: ['LOCAL_HOST', 'NL'],
-      body: [SH_BASE, SH_AUTH, SH_LOG, SH_CLI, SH_FIELD, SH_IDENTITY, SH_CLUSTER_INIT],
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL', ...cliSettings],
+      env: ['LOCAL_HOST', 'NL', ...cliEnv],
+      body: [SH_BASE, auth, SH_LOG, user(SH_CLI), SH_FIELD, SH_IDENTITY, user(SH_CLUSTER_INIT)],
     }),
     liveness: renderScript(s, {
       name: 'liveness',
       purpose: 'Liveness and startup probe of a Redis Cluster node.',
-      settings: ['PORT', 'CMD_TIMEOUT'],
-      env: ['LOCAL_HOST'],
-      body: [SH_BASE, SH_AUTH, SH_CLI, SH_LIVENESS],
+      settings: ['PORT', 'CMD_TIMEOUT', ...cliSettings],
+      env: ['LOCAL_HOST', ...cliEnv],
+      body: [SH_BASE, auth, user(SH_CLI), SH_LIVENESS],
     }),
     readiness: renderScript(s, {
       name: 'readiness',
       purpose: 'Readiness probe of a Redis Cluster node.',
-      settings: ['PORT', 'CMD_TIMEOUT'],
-      env: ['LOCAL_HOST', 'NL'],
-      body: [SH_BASE, SH_AUTH, SH_FIELD, SH_READINESS],
+      settings: ['PORT', 'CMD_TIMEOUT', ...cliSettings],
+      env: ['LOCAL_HOST', 'NL', ...cliEnv],
+      body: [SH_BASE, auth, SH_FIELD, user(SH_READINESS)],
     }),
+    acl: acl ? renderScript(s, {
+      name: 'acl',
+      purpose: 'Assembles the ACL file of a Redis Cluster node from the mounted Secrets.',
+      settings: ['PASSWORD_KEY', 'CLUSTER_PASSWORD_KEY', 'METRICS_PASSWORD_KEY', 'DEFAULT_USER_RULES', 'USERS_FROM_SECRET',
+        'CLUSTER_USER', 'REPLICATION_USER', 'METRICS_USER', 'CLUSTER_USER_RULES', 'REPLICATION_USER_RULES', 'METRICS_USER_RULES'],
+      env: ['AUTH_DIR', 'USERS_DIR', 'RUN_DIR', 'NL', 'CR'],
+      body: [SH_BASE, SH_LOG, SH_ACL],
+    }) : undefined,
   };
+}
+
+/** Adds --user to every redis-cli call of a script body (comments and log messages stay as they are). */
+function withClusterUser(body: string): string {
+  return body.split('\n').map(line => (line.trim().startsWith('#')
+    ? line
+    : line.replace(/redis-cli (?=-h |--cluster (create|add-node|call|check|reshard|rebalance|fix) )/g, 'redis-cli --user "$CLUSTER_USER" '))).join('\n');
+}
+
+/** start.sh with ACL users: acl.sh assembles the ACL file; replicas authenticate as the replication user. */
+function aclStart(start: string): string {
+  return replaceOnce(replaceOnce(start, SH_START_PASSWORD_CHECK, SH_START_ACL_BUILD), SH_START_PASSWORD_CONF, SH_START_ACL_CONF);
+}
+
+function replaceOnce(text: string, find: string, replacement: string): string {
+  const at = text.indexOf(find);
+  if (at < 0 || text.indexOf(find, at + 1) >= 0) throw new Error('internal error: script fragment not found exactly once');
+  return text.slice(0, at) + replacement + text.slice(at + find.length);
 }
 
 /**
@@ -282,6 +431,7 @@ export function renderRedisClusterFiles(options: RedisClusterFilesOptions): { [f
     [REDIS_CLUSTER_INIT_SCRIPT]: scripts.clusterInit,
     [REDIS_LIVENESS_SCRIPT]: scripts.liveness,
     [REDIS_READINESS_SCRIPT]: scripts.readiness,
+    ...(scripts.acl !== undefined ? { [REDIS_ACL_SCRIPT]: scripts.acl } : {}),
   };
 }
 
@@ -1023,4 +1173,131 @@ if [ "$state" != ok ]; then
   exit 1
 fi
 exit 0
+`;
+
+const SH_START_PASSWORD_CHECK = `if [ -n "\${REDIS_PASSWORD:-}" ]; then
+  case $REDIS_PASSWORD in
+    *"$NL"* | *"$CR"*)
+      die "REDIS_PASSWORD contains a line break (a Secret made from a file often ends with a newline)" ;;
+  esac
+elif [ "$AUTH_REQUIRED" = 1 ]; then
+  die "REDIS_PASSWORD is empty but the cluster requires a password (check the Secret and its key)"
+fi
+`;
+
+const SH_START_ACL_BUILD = `# ACL users: acl.sh assembles the ACL file and the cluster user's password file from the mounted Secrets.
+sh "$CONFIG_DIR/acl.sh" build || die "cannot assemble the ACL file from the mounted Secrets (see above)"
+`;
+
+const SH_START_PASSWORD_CONF = `    if [ -n "\${REDIS_PASSWORD:-}" ]; then
+      _pw=$(conf_quote "$REDIS_PASSWORD")
+      printf 'requirepass %s\\nmasterauth %s\\n' "$_pw" "$_pw"
+    fi
+`;
+
+const SH_START_ACL_CONF = `    printf 'aclfile %s\\n' "$(conf_quote "$RUN_DIR/users.acl")"
+    printf 'masteruser %s\\nmasterauth %s\\n' "$REPLICATION_USER" "$(conf_quote "$(cat "$RUN_DIR/cluster-auth")")"
+`;
+
+const SH_AUTH_ACL = `
+# redis-cli authenticates as the cluster user with the password acl.sh keeps in a private file; it
+# never shows on a command line.
+unset REDISCLI_AUTH
+if [ -r "$RUN_DIR/cluster-auth" ]; then
+  REDISCLI_AUTH=$(cat "$RUN_DIR/cluster-auth")
+  export REDISCLI_AUTH
+fi
+`;
+
+const SH_ACL = `
+# secret_value FILE: a mounted Secret value without its trailing newlines; fails when it is missing,
+# empty or has a line break inside.
+secret_value() {
+  [ -f "$1" ] || return 1
+  _s_value=$(cat "$1") || return 1
+  [ -n "$_s_value" ] || return 1
+  case $_s_value in
+    *"$NL"* | *"$CR"*)
+      log "error: $1 has a line break inside its value"
+      return 1 ;;
+  esac
+  printf '%s' "$_s_value"
+}
+
+# hashed KEY: "#<sha256>" of the password under KEY of the auth Secret (the ACL file holds no password).
+hashed() {
+  _p_value=$(secret_value "$AUTH_DIR/$1") || return 1
+  printf '#%s' "$(printf '%s' "$_p_value" | sha256sum | cut -d ' ' -f 1)"
+}
+
+# passwords KEY: the hashed password under KEY and, while a rotation is under way, the one under KEY.previous.
+passwords() {
+  if ! _w_list=$(hashed "$1"); then
+    log "error: the auth Secret has no usable key $1 (mounted at $AUTH_DIR)"
+    return 1
+  fi
+  if _w_previous=$(hashed "$1.previous"); then
+    _w_list="$_w_list $_w_previous"
+  fi
+  printf '%s' "$_w_list"
+}
+
+# app_users: one "user NAME RULES" line per key of the users Secret.
+app_users() {
+  [ "$USERS_FROM_SECRET" = 1 ] || return 0
+  if [ ! -d "$USERS_DIR" ]; then
+    log "error: the users Secret is not mounted at $USERS_DIR"
+    return 1
+  fi
+  set +f
+  set -- "$USERS_DIR"/*
+  set -f
+  for _u_file in "$@"; do
+    [ -f "$_u_file" ] || continue
+    _u_name=\${_u_file##*/}
+    case $_u_name in
+      default | "$CLUSTER_USER" | "$REPLICATION_USER" | "$METRICS_USER")
+        log "error: user $_u_name of the users Secret is reserved: the cluster sets default and its internal users"
+        return 1 ;;
+    esac
+    if ! _u_rules=$(secret_value "$_u_file"); then
+      log "error: user $_u_name of the users Secret has no rules on one line"
+      return 1
+    fi
+    printf 'user %s %s\\n' "$_u_name" "$_u_rules"
+  done
+}
+
+# build: writes RUN_DIR/users.acl and RUN_DIR/cluster-auth (the cluster user's password for the
+# scripts and masterauth), readable by this user only.
+build() {
+  _a_default=$(passwords "$PASSWORD_KEY") || return 1
+  _a_cluster=$(passwords "$CLUSTER_PASSWORD_KEY") || return 1
+  _a_auth=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY") || return 1
+  _a_metrics=
+  if [ -n "$METRICS_PASSWORD_KEY" ]; then
+    _a_metrics=$(passwords "$METRICS_PASSWORD_KEY") || return 1
+  fi
+  _a_users=$(app_users) || return 1
+  (
+    umask 077
+    {
+      printf 'user default reset on %s %s\\n' "$_a_default" "$DEFAULT_USER_RULES"
+      printf 'user %s reset on %s %s\\n' "$CLUSTER_USER" "$_a_cluster" "$CLUSTER_USER_RULES"
+      printf 'user %s reset on %s %s\\n' "$REPLICATION_USER" "$_a_cluster" "$REPLICATION_USER_RULES"
+      if [ -n "$_a_metrics" ]; then
+        printf 'user %s reset on %s %s\\n' "$METRICS_USER" "$_a_metrics" "$METRICS_USER_RULES"
+      fi
+      if [ -n "$_a_users" ]; then
+        printf '%s\\n' "$_a_users"
+      fi
+    } >"$RUN_DIR/users.acl.tmp" && mv -f "$RUN_DIR/users.acl.tmp" "$RUN_DIR/users.acl" &&
+      printf '%s' "$_a_auth" >"$RUN_DIR/cluster-auth.tmp" && mv -f "$RUN_DIR/cluster-auth.tmp" "$RUN_DIR/cluster-auth"
+  )
+}
+
+case \${1:-} in
+  build) build ;;
+  *) die "usage: acl.sh build" ;;
+esac
 `;

@@ -31,6 +31,8 @@ export interface RedisHarnessOptions {
   readonly password?: string;
   /** Namespace given to the pods as POD_NAMESPACE. */
   readonly namespace?: string;
+  /** Further environment of every pod (e.g. REDIS_AUTH_DIR: where a mounted Secret would be). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface StartOptions {
@@ -138,6 +140,7 @@ export class RedisHarness {
   private readonly namespace: string;
   private readonly password: string | undefined;
   private readonly shell: string;
+  private readonly extraEnv: NodeJS.ProcessEnv;
   private readonly net: number;
   private readonly pods = new Map<number, Pod>();
 
@@ -154,6 +157,7 @@ export class RedisHarness {
     this.dnsSuffix = `${options.headlessServiceName ?? `${this.name}-headless`}.${this.namespace}.svc.${options.clusterDomain ?? 'cluster.local'}`;
     this.password = options.password;
     this.shell = options.shell ?? 'sh';
+    this.extraEnv = options.env ?? {};
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-harness-'));
     // A random second octet keeps concurrent harnesses (and runs) on separate addresses.
     this.net = 16 + Math.floor(Math.random() * 234);
@@ -241,6 +245,7 @@ export class RedisHarness {
       REDIS_BIND: address,
       REDIS_LOCAL_HOST: address,
       REDIS_RESOLVER: path.join(this.root, 'resolve.sh'),
+      ...this.extraEnv,
     };
   }
 
