@@ -66,6 +66,13 @@ export interface RedisAclOptions {
    * @default "metrics-password"
    */
   readonly metricsPasswordKey?: string;
+  /**
+   * How often each node checks the mounted Secrets and applies changed users and passwords without a
+   * restart (`ACL LOAD`, `CONFIG SET masterauth`). The kubelet itself takes up to about a minute to
+   * update a mounted Secret.
+   * @default Duration.seconds(10)
+   */
+  readonly reloadInterval?: Duration;
 }
 
 /** Persistent data volume of every node. */
@@ -351,7 +358,7 @@ export class RedisCluster extends Construct {
 
     const acl = props.acl && (props.acl.enabled ?? true) ? props.acl : undefined;
     if (props.acl?.enabled === false && (props.acl.usersSecret !== undefined || props.acl.defaultUserRules !== undefined
-      || props.acl.clusterPasswordKey !== undefined || props.acl.metricsPasswordKey !== undefined)) {
+      || props.acl.clusterPasswordKey !== undefined || props.acl.metricsPasswordKey !== undefined || props.acl.reloadInterval !== undefined)) {
       throw propError(this, 'acl.enabled', false, 'cannot be false while other acl options are set (they would be ignored)');
     }
     if (acl && !authEnabled) {
@@ -426,6 +433,7 @@ export class RedisCluster extends Construct {
         metricsPasswordKey: metrics ? metricsPasswordKey : undefined,
         defaultUserRules: acl.defaultUserRules,
         usersFromSecret: usersSecret !== undefined,
+        reloadInterval: acl.reloadInterval,
       } : undefined,
       commandTimeout: props.commandTimeout,
       joinTimeout: props.joinTimeout,

@@ -335,6 +335,14 @@ describe('RedisCluster ACL users', () => {
     expect(acl).toContain("DEFAULT_USER_RULES='~* &* +@all'");
   });
 
+  test('the reload loop runs beside the server at the reload interval, as a user whose password never leaves the pod', () => {
+    const { redis } = synth({ acl: { reloadInterval: Duration.seconds(30) } });
+    expect(redis.files['acl.sh']).toContain("RELOAD_INTERVAL='30'");
+    expect(redis.files['acl.sh']).toContain("RELOAD_USER='local-reload'");
+    expect(redis.files['start.sh']).toContain('REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/acl.sh" watch &');
+    expect(synth({ acl: {} }).redis.files['acl.sh']).toContain("RELOAD_INTERVAL='10'");
+  });
+
   test('acl off renders exactly the configuration without acl', () => {
     expect(synth({ acl: { enabled: false } }).manifests).toEqual(synth().manifests);
   });
@@ -348,6 +356,8 @@ describe('RedisCluster ACL users', () => {
     ['bad key', { acl: { metricsPasswordKey: 'a/b' } }, /^test\/redis: invalid acl.metricsPasswordKey \("a\/b"\): must be a Secret data key/],
     ['users Secret = auth Secret', { acl: { usersSecret: 'redis-auth' } }, /^test\/redis: invalid acl.usersSecret \("redis-auth"\): must differ from the auth Secret/],
     ['bad users Secret name', { acl: { usersSecret: 'Users' } }, /^test\/redis: invalid acl.usersSecret \("Users"\): must be a DNS subdomain/],
+    ['reload interval below 1 s', { acl: { reloadInterval: Duration.millis(500) } }, /^test\/redis: invalid acl.reloadInterval \(500 millis\): must be a whole number of seconds from 1 s to 3600 s/],
+    ['acl off with a reload interval', { acl: { enabled: false, reloadInterval: Duration.seconds(5) } }, /invalid acl.enabled \(false\): cannot be false while other acl options are set/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });

@@ -552,24 +552,28 @@ describe('ACL users from Secrets (real redis-server)', () => {
   const props: RedisClusterProps = {
     port: 7321, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
     metrics: {},
-    acl: { usersSecret: 'redis-users', defaultUserRules: '~* &* +@all -@admin -flushall -flushdb' },
+    acl: { usersSecret: 'redis-users', defaultUserRules: '~* &* +@all -@admin -flushall -flushdb', reloadInterval: Duration.seconds(1) },
   };
   let h: RedisHarness;
   let secrets: string;
+  let poll: { stop: () => Promise<string[]> } | undefined;
+  const users = (appPasswords: string) => ({
+    app: `on ${appPasswords} ~app:* +@read +@write +ping\n`,
+    reader: `on #${readerHash} ~* +get +ping`,
+    watcher: 'on >watch-pw -@all +ping +cluster|info',
+  });
 
   beforeAll(() => {
     secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-secrets-'));
     writeSecretDir(path.join(secrets, 'auth'), { 'password': `${defaultPassword}\n`, 'cluster-password': clusterPassword, 'metrics-password': metricsPassword });
-    writeSecretDir(path.join(secrets, 'users'), {
-      app: 'on >app-pw ~app:* +@read +@write +ping\n',
-      reader: `on #${readerHash} ~* +get +ping`,
-    });
+    writeSecretDir(path.join(secrets, 'users'), users('>app-pw'));
     h = new RedisHarness({
       files: synthesizedFiles(props), statefulSetName: 'redis', password: defaultPassword,
       env: { REDIS_AUTH_DIR: path.join(secrets, 'auth'), REDIS_USERS_DIR: path.join(secrets, 'users') },
     });
   });
   afterAll(async () => {
+    await poll?.stop();
     await h?.dispose();
     if (secrets) fs.rmSync(secrets, { recursive: true, force: true });
   });
@@ -638,6 +642,90 @@ describe('ACL users from Secrets (real redis-server)', () => {
     const shard1 = (await shards(h, 0)).find(s => s.master === 2 || s.master === 3)!;
     expect(shard1.replicas).toHaveLength(1);
     await waitFor('the replica of shard 1 in sync', async () => /master_link_status:up/.test(await h.cli(shard1.replicas[0], 'INFO', 'replication')), 30_000);
+  });
+
+  /** Every running node reports (acl.sh status) that it runs with what the Secrets say now. */
+  const waitApplied = (what: string) => waitFor(what, async () => {
+    const r = await Promise.all(h.runningOrdinals().map(o => h.runScript(o, 'acl.sh', {}, ['status'])));
+    return r.every(x => x.code === 0) ? r : false;
+  }, 60_000, 500);
+  const replicasInSync = async () => {
+    for (const s of await shards(h, 0)) {
+      for (const r of s.replicas) {
+        await waitFor(`replica ${r} in sync`, async () => /master_link_status:up/.test(await h.cli(r, 'INFO', 'replication')), 30_000);
+      }
+    }
+  };
+  const newDefault = 'new default pw';
+  const newCluster = 'new cluster pw';
+
+  /** Asks every node for cluster_state every 250 ms as a user whose password does not change. */
+  function pollClusterState(): { stop: () => Promise<string[]> } {
+    const seen: string[] = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        for (const o of h.runningOrdinals()) {
+          const state = /cluster_state:(\w+)/.exec(await as('watcher', 'watch-pw', o, 'CLUSTER', 'INFO'));
+          if (state) seen.push(state[1]);
+        }
+        await new Promise(resolve => setTimeout(resolve, 250));
+      }
+    })();
+    return { stop: async () => { running = false; await loop; return seen; } };
+  }
+
+  test('rotation phase 1: new passwords next to the previous ones; nodes accept both and move replication to the new cluster password, without a restart', async () => {
+    poll = pollClusterState();
+    const pids = h.runningOrdinals().map(o => h.cli(o, 'INFO', 'server').then(i => /process_id:(\d+)/.exec(i)![1]));
+    const before = await Promise.all(pids);
+    writeSecretDir(path.join(secrets, 'auth'), {
+      'password': newDefault, 'password.previous': defaultPassword,
+      'cluster-password': newCluster, 'cluster-password.previous': clusterPassword, 'metrics-password': metricsPassword,
+    });
+    writeSecretDir(path.join(secrets, 'users'), users('>app-pw >app-pw2'));
+    const status = await waitApplied('every node to apply phase 1');
+    expect(status[0].output).toContain('rotation: previous passwords are still accepted');
+    for (const o of h.runningOrdinals()) {
+      expect(fs.readFileSync(path.join(h.root, `pod-${o}`, 'run', 'cluster-auth'), 'utf8')).toBe(newCluster);
+      expect(h.currentLog(o)).toContain('replication and the scripts use the current cluster password');
+      for (const pw of [defaultPassword, newDefault]) expect(await as('default', pw, o, 'PING')).toBe('PONG');
+      for (const pw of ['app-pw', 'app-pw2']) expect(await as('app', pw, o, 'PING')).toBe('PONG');
+      for (const pw of [clusterPassword, newCluster]) expect(await as('cluster-admin', pw, o, 'PING')).toBe('PONG');
+    }
+    await replicasInSync();
+    await waitHealthy(h, 6);
+    // no pod restarted: the same server processes
+    expect(await Promise.all(h.runningOrdinals().map(o => h.cli(o, 'INFO', 'server').then(i => /process_id:(\d+)/.exec(i)![1])))).toEqual(before);
+  });
+
+  test('rotation phase 2: the previous passwords removed; only the new ones work, clients reconnect with them, the cluster stayed ok throughout', async () => {
+    writeSecretDir(path.join(secrets, 'auth'), { 'password': newDefault, 'cluster-password': newCluster, 'metrics-password': metricsPassword });
+    writeSecretDir(path.join(secrets, 'users'), users('>app-pw2'));
+    const status = await waitApplied('every node to apply phase 2');
+    expect(status[0].output).not.toContain('rotation:');
+    for (const o of h.runningOrdinals()) {
+      expect(await as('default', defaultPassword, o, 'PING')).toMatch(/WRONGPASS/);
+      expect(await as('app', 'app-pw', o, 'PING')).toMatch(/WRONGPASS/);
+      expect(await as('cluster-admin', clusterPassword, o, 'PING')).toMatch(/WRONGPASS/);
+      expect(await as('app', 'app-pw2', o, 'PING')).toBe('PONG');
+    }
+    h.setPassword(newDefault);
+    expect(await h.clusterCommand(['GET', 'k1'])).toBe('v1');
+    expect(await h.clusterCommand(['SET', 'k2', 'v2'])).toBe('OK');
+    await replicasInSync();
+    await waitHealthy(h, 6);
+    const seen = await poll!.stop();
+    expect(seen.length).toBeGreaterThan(20);
+    expect(seen.filter(s => s !== 'ok')).toEqual([]);
+  });
+
+  test('after the rotation a restarted replica starts with the new passwords and syncs', async () => {
+    const replica = (await shards(h, 0))[0].replicas[0];
+    await h.stop(replica);
+    h.start(replica);
+    await waitHealthy(h, 6);
+    await waitFor('the restarted replica in sync', async () => /master_link_status:up/.test(await h.cli(replica, 'INFO', 'replication')), 30_000);
   });
 });
 

@@ -123,6 +123,11 @@ export interface RedisScriptAclOptions {
    * @default false
    */
   readonly usersFromSecret?: boolean;
+  /**
+   * How often a running node checks the mounted Secrets and applies changes.
+   * @default Duration.seconds(10)
+   */
+  readonly reloadInterval?: Duration;
 }
 
 /** Mount path of the auth Secret when ACL users are on (read-only). */
@@ -137,6 +142,11 @@ export const REDIS_CLUSTER_USER = 'cluster-admin';
 export const REDIS_REPLICATION_USER = 'replication';
 /** User of the metrics exporter (ACL users only). */
 export const REDIS_METRICS_USER = 'metrics';
+/**
+ * User the in-pod reload loop applies changes as (ACL users only). Its password is random, made at
+ * every start and kept in the pod's private tmp dir: no Secret and no other pod has it.
+ */
+export const REDIS_RELOAD_USER = 'local-reload';
 
 /**
  * Rights of the internal users. The cluster user moves slots (MIGRATE, RESTORE-ASKING: all keys) and
@@ -148,6 +158,7 @@ const INTERNAL_USER_RULES: { [user: string]: string } = {
   [REDIS_CLUSTER_USER]: 'resetchannels ~* -@all +auth +hello +ping +echo +select +readonly +readwrite +asking +info +role +dbsize +cluster +migrate +restore +restore-asking +client|setname +client|id',
   [REDIS_REPLICATION_USER]: 'resetkeys resetchannels -@all +auth +ping +psync +replconf',
   [REDIS_METRICS_USER]: 'resetkeys resetchannels -@all +auth +hello +ping +echo +select +client|setname +info +cluster|info +slowlog|get +slowlog|len +latency|latest +latency|histogram +dbsize',
+  [REDIS_RELOAD_USER]: 'resetkeys resetchannels -@all +auth +ping +cluster|nodes +acl|load +config|set',
 };
 
 /** The rendered lifecycle scripts (POSIX sh). */
@@ -216,6 +227,9 @@ interface ScriptSettings {
   readonly CLUSTER_USER_RULES: string;
   readonly REPLICATION_USER_RULES: string;
   readonly METRICS_USER_RULES: string;
+  readonly RELOAD_USER: string;
+  readonly RELOAD_USER_RULES: string;
+  readonly RELOAD_INTERVAL: number;
 }
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -287,6 +301,9 @@ function resolveAcl(acl: RedisScriptAclOptions | undefined) {
     CLUSTER_USER_RULES: INTERNAL_USER_RULES[REDIS_CLUSTER_USER],
     REPLICATION_USER_RULES: INTERNAL_USER_RULES[REDIS_REPLICATION_USER],
     METRICS_USER_RULES: INTERNAL_USER_RULES[REDIS_METRICS_USER],
+    RELOAD_USER: REDIS_RELOAD_USER,
+    RELOAD_USER_RULES: INTERNAL_USER_RULES[REDIS_RELOAD_USER],
+    RELOAD_INTERVAL: wholeSeconds('acl.reloadInterval', acl?.reloadInterval ?? Duration.seconds(10), 1, 3600),
   };
 }
 
@@ -314,6 +331,9 @@ const SETTING_COMMENTS: { [K in keyof ScriptSettings]: string } = {
   CLUSTER_USER_RULES: 'manages the cluster and moves slots; cannot read or write keys',
   REPLICATION_USER_RULES: 'can only sync from a master',
   METRICS_USER_RULES: 'reads server statistics; no keys, no CONFIG GET',
+  RELOAD_INTERVAL: 'seconds between two checks of the mounted Secrets',
+  RELOAD_USER: 'user of the reload loop; its random password never leaves this pod',
+  RELOAD_USER_RULES: 'applies changed users (ACL LOAD) and masterauth (CONFIG SET)',
 };
 
 /** Paths and the local address; the REDIS_* overrides exist to run the scripts outside a pod. */
@@ -390,9 +410,10 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
     acl: acl ? renderScript(s, {
       name: 'acl',
       purpose: 'Assembles the ACL file of a Redis Cluster node from the mounted Secrets.',
-      settings: ['PASSWORD_KEY', 'CLUSTER_PASSWORD_KEY', 'METRICS_PASSWORD_KEY', 'DEFAULT_USER_RULES', 'USERS_FROM_SECRET',
-        'CLUSTER_USER', 'REPLICATION_USER', 'METRICS_USER', 'CLUSTER_USER_RULES', 'REPLICATION_USER_RULES', 'METRICS_USER_RULES'],
-      env: ['AUTH_DIR', 'USERS_DIR', 'RUN_DIR', 'NL', 'CR'],
+      settings: ['PORT', 'CMD_TIMEOUT', 'RELOAD_INTERVAL', 'PASSWORD_KEY', 'CLUSTER_PASSWORD_KEY', 'METRICS_PASSWORD_KEY', 'DEFAULT_USER_RULES',
+        'USERS_FROM_SECRET', 'CLUSTER_USER', 'REPLICATION_USER', 'METRICS_USER', 'RELOAD_USER', 'CLUSTER_USER_RULES', 'REPLICATION_USER_RULES',
+        'METRICS_USER_RULES', 'RELOAD_USER_RULES'],
+      env: ['AUTH_DIR', 'USERS_DIR', 'RUN_DIR', 'LOCAL_HOST', 'NL', 'CR'],
       body: [SH_BASE, SH_LOG, SH_ACL],
     }) : undefined,
   };
@@ -1185,8 +1206,10 @@ elif [ "$AUTH_REQUIRED" = 1 ]; then
 fi
 `;
 
-const SH_START_ACL_BUILD = `# ACL users: acl.sh assembles the ACL file and the cluster user's password file from the mounted Secrets.
+const SH_START_ACL_BUILD = `# ACL users: acl.sh assembles the ACL file and the cluster user's password file from the mounted Secrets,
+# then watches them beside the server and applies changes without a restart.
 sh "$CONFIG_DIR/acl.sh" build || die "cannot assemble the ACL file from the mounted Secrets (see above)"
+REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/acl.sh" watch &
 `;
 
 const SH_START_PASSWORD_CONF = `    if [ -n "\${REDIS_PASSWORD:-}" ]; then
@@ -1256,7 +1279,7 @@ app_users() {
     [ -f "$_u_file" ] || continue
     _u_name=\${_u_file##*/}
     case $_u_name in
-      default | "$CLUSTER_USER" | "$REPLICATION_USER" | "$METRICS_USER")
+      default | "$CLUSTER_USER" | "$REPLICATION_USER" | "$METRICS_USER" | "$RELOAD_USER")
         log "error: user $_u_name of the users Secret is reserved: the cluster sets default and its internal users"
         return 1 ;;
     esac
@@ -1268,17 +1291,17 @@ app_users() {
   done
 }
 
-# build: writes RUN_DIR/users.acl and RUN_DIR/cluster-auth (the cluster user's password for the
-# scripts and masterauth), readable by this user only.
-build() {
+# assemble FILE: writes the ACL file to FILE (readable by this user only).
+assemble() {
   _a_default=$(passwords "$PASSWORD_KEY") || return 1
   _a_cluster=$(passwords "$CLUSTER_PASSWORD_KEY") || return 1
-  _a_auth=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY") || return 1
   _a_metrics=
   if [ -n "$METRICS_PASSWORD_KEY" ]; then
     _a_metrics=$(passwords "$METRICS_PASSWORD_KEY") || return 1
   fi
   _a_users=$(app_users) || return 1
+  _a_reload=$(secret_value "$RUN_DIR/reload-auth") || return 1
+  _a_reload="#$(printf '%s' "$_a_reload" | sha256sum | cut -d ' ' -f 1)"
   (
     umask 077
     {
@@ -1288,16 +1311,140 @@ build() {
       if [ -n "$_a_metrics" ]; then
         printf 'user %s reset on %s %s\\n' "$METRICS_USER" "$_a_metrics" "$METRICS_USER_RULES"
       fi
+      printf 'user %s reset on %s %s\\n' "$RELOAD_USER" "$_a_reload" "$RELOAD_USER_RULES"
       if [ -n "$_a_users" ]; then
         printf '%s\\n' "$_a_users"
       fi
-    } >"$RUN_DIR/users.acl.tmp" && mv -f "$RUN_DIR/users.acl.tmp" "$RUN_DIR/users.acl" &&
-      printf '%s' "$_a_auth" >"$RUN_DIR/cluster-auth.tmp" && mv -f "$RUN_DIR/cluster-auth.tmp" "$RUN_DIR/cluster-auth"
+    } >"$1.tmp" && mv -f "$1.tmp" "$1"
   )
+}
+
+# use_password PASSWORD: the cluster password the scripts and masterauth use from now on.
+use_password() {
+  (
+    umask 077
+    printf '%s' "$1" >"$RUN_DIR/cluster-auth.tmp" && mv -f "$RUN_DIR/cluster-auth.tmp" "$RUN_DIR/cluster-auth"
+  )
+}
+
+# build (at start): the ACL file and the cluster password. While a rotation is under way the
+# previous password is used: every node accepts it, whether or not it has seen the new one.
+build() {
+  (
+    umask 077
+    head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \\n' >"$RUN_DIR/reload-auth"
+  ) || return 1
+  assemble "$RUN_DIR/users.acl" || return 1
+  _b_password=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY.previous") ||
+    _b_password=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY") || return 1
+  use_password "$_b_password"
+}
+
+# cli_with PASSWORD HOST ARG...: one redis-cli call as the cluster user; the password stays off argv.
+cli_with() {
+  _c_password=$1
+  _c_host=$2
+  shift 2
+  REDISCLI_AUTH=$_c_password timeout "$CMD_TIMEOUT" redis-cli --user "$CLUSTER_USER" -h "$_c_host" -p "$PORT" "$@" </dev/null 2>&1 | tr -d '\\r'
+}
+
+# local_cli ARG...: one redis-cli call to this node as the reload user.
+local_cli() {
+  REDISCLI_AUTH=$(cat "$RUN_DIR/reload-auth") timeout "$CMD_TIMEOUT" redis-cli --user "$RELOAD_USER" -h "$LOCAL_HOST" -p "$PORT" "$@" 2>&1 | tr -d '\\r'
+}
+
+# peers_accept PASSWORD: every reachable member of the cluster accepts PASSWORD for the cluster user.
+peers_accept() {
+  _e_nodes=$(local_cli CLUSTER NODES </dev/null)
+  case $_e_nodes in
+    *myself*) ;;
+    *) return 1 ;;
+  esac
+  while read -r _e_id _e_addr _e_flags _e_rest; do
+    case $_e_flags in
+      *myself* | *fail* | *noaddr* | *handshake* | '') continue ;;
+    esac
+    _e_ip=\${_e_addr%%@*}
+    _e_ip=\${_e_ip%:*}
+    if [ "$(cli_with "$1" "$_e_ip" PING)" != PONG ]; then
+      log "waiting for $_e_ip to accept the new cluster password"
+      return 1
+    fi
+  done <<END
+$_e_nodes
+END
+  return 0
+}
+
+# reload: applies changed users and passwords (ACL LOAD), then moves masterauth and the scripts to
+# the current cluster password once every peer accepts it.
+reload() {
+  assemble "$RUN_DIR/users.acl.new" || return 1
+  if cmp -s "$RUN_DIR/users.acl.new" "$RUN_DIR/users.acl"; then
+    rm -f "$RUN_DIR/users.acl.new"
+  else
+    cp -p "$RUN_DIR/users.acl" "$RUN_DIR/users.acl.old" && mv -f "$RUN_DIR/users.acl.new" "$RUN_DIR/users.acl" || return 1
+    _r_reply=$(local_cli ACL LOAD </dev/null)
+    if [ "$_r_reply" != OK ]; then
+      # Redis keeps the users it has; the file goes back so that a restart starts with them too.
+      mv -f "$RUN_DIR/users.acl.old" "$RUN_DIR/users.acl"
+      log "error: ACL LOAD refused the changed users: $_r_reply"
+      return 1
+    fi
+    rm -f "$RUN_DIR/users.acl.old"
+    log "applied changed users and passwords (ACL LOAD)"
+  fi
+  _r_want=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY") || return 1
+  [ "$_r_want" != "$(cat "$RUN_DIR/cluster-auth")" ] || return 0
+  if [ -f "$AUTH_DIR/$CLUSTER_PASSWORD_KEY.previous" ] && ! peers_accept "$_r_want"; then
+    return 0
+  fi
+  _r_reply=$(printf '%s' "$_r_want" | local_cli -x CONFIG SET masterauth)
+  if [ "$_r_reply" != OK ]; then
+    log "error: CONFIG SET masterauth failed: $_r_reply"
+    return 1
+  fi
+  use_password "$_r_want"
+  log "replication and the scripts use the current cluster password"
+}
+
+# watch: started by start.sh beside redis-server; reloads when the mounted Secrets change.
+watch() {
+  while :; do
+    sleep "$RELOAD_INTERVAL"
+    if is_uint "\${REDIS_SERVER_PID:-}" && ! kill -0 "$REDIS_SERVER_PID" 2>/dev/null; then
+      exit 0
+    fi
+    reload
+  done
+}
+
+# status: whether this node runs with what the Secrets say now; exits 0 when it does.
+status() {
+  _t_ok=0
+  if assemble "$RUN_DIR/users.acl.check" && cmp -s "$RUN_DIR/users.acl.check" "$RUN_DIR/users.acl"; then
+    echo "users: applied"
+  else
+    echo "users: not applied yet"
+    _t_ok=1
+  fi
+  rm -f "$RUN_DIR/users.acl.check"
+  if [ "$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY")" = "$(cat "$RUN_DIR/cluster-auth")" ]; then
+    echo "cluster password: the current one ($CLUSTER_PASSWORD_KEY)"
+  else
+    echo "cluster password: not the current one yet ($CLUSTER_PASSWORD_KEY)"
+    _t_ok=1
+  fi
+  if [ -f "$AUTH_DIR/$CLUSTER_PASSWORD_KEY.previous" ] || [ -f "$AUTH_DIR/$PASSWORD_KEY.previous" ]; then
+    echo "rotation: previous passwords are still accepted"
+  fi
+  return "$_t_ok"
 }
 
 case \${1:-} in
   build) build ;;
-  *) die "usage: acl.sh build" ;;
+  watch) watch ;;
+  status) status ;;
+  *) die "usage: acl.sh build|watch|status" ;;
 esac
 `;
