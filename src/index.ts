@@ -6,6 +6,7 @@ export * from './failover-controller';
 export * from './rwop-stateful-app';
 export { AppendFsync, MaxMemoryPolicy } from './redis/config';
 export { RedisResourcesPreset } from './redis/resources';
+export { RedisFlavour } from './redis/flavour';
 export type { RdbSavePoint, RedisPersistenceOptions } from './redis/config';
 export * from './placement-center';
 export * from './redis-cluster';

@@ -6,10 +6,11 @@ import { ServiceMonitor } from '../imports/monitoring.coreos.com';
 import { Probe, ProbeTimings } from './probe';
 import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
-  REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_DEFAULT_IMAGE, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
+  REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
   REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
   REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER,
 } from './redis';
+import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
@@ -171,8 +172,14 @@ export interface RedisClusterProps {
    */
   readonly replicasPerShard?: number;
   /**
-   * Redis image: the official image, pinned.
-   * @default "docker.io/library/redis:7.4.2"
+   * Server flavour: Redis 7.4, Redis 8 or Valkey 8. It picks the default image and the binary names the
+   * scripts call (valkey-server and valkey-cli for Valkey).
+   * @default RedisFlavour.REDIS_7_4
+   */
+  readonly flavour?: RedisFlavour;
+  /**
+   * Image, pinned; it must match the flavour.
+   * @default - the flavour's pinned image: "docker.io/library/redis:7.4.2", "docker.io/library/redis:8.2.2" or "docker.io/valkey/valkey:8.1.4"
    */
   readonly image?: string;
   /**
@@ -314,6 +321,8 @@ export class RedisCluster extends Construct {
   public readonly networkPolicy?: k8s.KubeNetworkPolicy;
   /** The ServiceMonitor, when asked for. */
   public readonly serviceMonitor?: ApiObject;
+  /** Server flavour. */
+  public readonly flavour: RedisFlavour;
   /** Number of masters. */
   public readonly shards: number;
   /** Replicas per master. */
@@ -419,6 +428,10 @@ export class RedisCluster extends Construct {
       }
     }
 
+    const flavour = flavourDetails(props.flavour ?? RedisFlavour.REDIS_7_4);
+    if (!flavour) throw propError(this, 'flavour', props.flavour, `must be one of ${flavourNames().join(', ')}`);
+    this.flavour = props.flavour ?? RedisFlavour.REDIS_7_4;
+
     const files = this.wrap(() => renderRedisClusterFiles({
       statefulSetName: name,
       headlessServiceName: `${name}-headless`,
@@ -437,6 +450,8 @@ export class RedisCluster extends Construct {
       } : undefined,
       commandTimeout: props.commandTimeout,
       joinTimeout: props.joinTimeout,
+      // Redis flavours keep the scripts as they are; Valkey's binaries have their own names
+      binaries: flavour.server !== 'redis-server' ? { server: flavour.server, cli: flavour.cli } : undefined,
       config: {
         clusterNodeTimeout: props.clusterNodeTimeout,
         clusterRequireFullCoverage: props.clusterRequireFullCoverage,
@@ -474,7 +489,7 @@ export class RedisCluster extends Construct {
     }
     const containers: StatefulContainer[] = [{
       name: 'redis',
-      image: props.image ?? `docker.io/library/${REDIS_DEFAULT_IMAGE}`,
+      image: props.image ?? flavour.image,
       command: script(REDIS_START_SCRIPT),
       env,
       ports: [{ name: 'redis', port: this.port }, { name: 'cluster-bus', port: busPort }],

@@ -2,7 +2,7 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu } from 'cdk8s-plus-28';
 import * as toml from 'smol-toml';
 import {
-  DisruptionBudget, MaxMemoryPolicy, RedisCluster, RedisClusterProps, RedisResourcesPreset, SpreadMode, StorageClass, StorageProvisioner,
+  DisruptionBudget, MaxMemoryPolicy, RedisCluster, RedisClusterProps, RedisFlavour, RedisResourcesPreset, SpreadMode, StorageClass, StorageProvisioner,
 } from '../src';
 import { findObject, synthValid } from './support/validate';
 
@@ -360,5 +360,47 @@ describe('RedisCluster ACL users', () => {
     ['acl off with a reload interval', { acl: { enabled: false, reloadInterval: Duration.seconds(5) } }, /invalid acl.enabled \(false\): cannot be false while other acl options are set/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
+  });
+});
+
+describe('RedisCluster flavours', () => {
+  test('GIVEN flavour VALKEY_8 WHEN synthesized THEN the manifests match the snapshot', () => {
+    expect(synth({ flavour: RedisFlavour.VALKEY_8 }).manifests).toMatchSnapshot();
+  });
+
+  test.each<[RedisFlavour, string]>([
+    [RedisFlavour.REDIS_7_4, 'docker.io/library/redis:7.4.2'],
+    [RedisFlavour.REDIS_8, 'docker.io/library/redis:8.2.2'],
+    [RedisFlavour.VALKEY_8, 'docker.io/valkey/valkey:8.1.4'],
+  ])('%s runs the pinned image %s as uid 999', (flavour, image) => {
+    const { container, pod, redis } = synth({ flavour });
+    expect(container.image).toBe(image);
+    expect(pod.securityContext.runAsUser).toBe(999);
+    expect(redis.flavour).toBe(flavour);
+  });
+
+  test('Redis 7.4 is the default; Redis 8 changes only the image; Valkey calls valkey-server and valkey-cli', () => {
+    const base = synth();
+    expect(base.redis.flavour).toBe(RedisFlavour.REDIS_7_4);
+    expect(synth({ flavour: RedisFlavour.REDIS_7_4 }).manifests).toEqual(base.manifests);
+    expect(synth({ flavour: RedisFlavour.REDIS_8 }).redis.files).toEqual(base.redis.files);
+    const valkey = synth({ flavour: RedisFlavour.VALKEY_8, acl: {} }).redis.files;
+    expect(valkey['redis.conf']).toBe(base.redis.files['redis.conf']);
+    expect(valkey['start.sh']).toContain('exec valkey-server "$CONFIG_DIR/redis.conf" --include "$RUNTIME_CONF"');
+    expect(valkey['liveness.sh']).toContain('valkey-cli --user "$CLUSTER_USER" -h "$_cli_host"');
+    expect(valkey['acl.sh']).toContain('valkey-cli --user "$RELOAD_USER" -h "$LOCAL_HOST"');
+    for (const [file, content] of Object.entries(valkey)) {
+      // every call goes to the Valkey binaries; comments, setting descriptions and log messages may still say redis-cli
+      const calls = content.split('\n').filter(l => !l.trim().startsWith('#') && !/^[A-Z_]+=/.test(l) && !/log "/.test(l));
+      expect([file, calls.filter(l => /redis-(cli|server) /.test(l))]).toEqual([file, []]);
+    }
+  });
+
+  test('an explicit image wins over the flavour default', () => {
+    expect(synth({ flavour: RedisFlavour.VALKEY_8, image: 'registry.example.com/valkey:8.1.4' }).container.image).toBe('registry.example.com/valkey:8.1.4');
+  });
+
+  test('an unknown flavour is refused', () => {
+    expect(() => synth({ flavour: 'keydb' as RedisFlavour })).toThrow(/^test\/redis: invalid flavour \("keydb"\): must be one of redis-7.4, redis-8, valkey-8$/);
   });
 });

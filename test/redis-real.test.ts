@@ -10,7 +10,7 @@ import {
 import { confQuote, shQuote } from '../src/redis/quote';
 import { ensureRedis, RedisFiles, RedisHarness, waitFor } from './support/redis-harness';
 import { Testing } from 'cdk8s';
-import { RedisCluster, RedisClusterProps, RedisResourcesPreset } from '../src';
+import { RedisCluster, RedisClusterProps, RedisFlavour, RedisResourcesPreset } from '../src';
 import { findObject } from './support/validate';
 
 /** The ConfigMap data exactly as the construct synthesizes it: the real-Redis tests run what users deploy. */
@@ -770,5 +770,63 @@ describe('acl.sh build refuses broken Secrets with a clear message', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+});
+
+// Valkey 8 binaries from scripts/ensure-valkey.sh (npm test runs it); without them these tests are skipped.
+const VALKEY_BIN = path.join(__dirname, '..', '.cache', 'valkey-8.1.8');
+const haveValkey = fs.existsSync(path.join(VALKEY_BIN, 'valkey-server')) && fs.existsSync(path.join(VALKEY_BIN, 'valkey-cli'));
+if (!haveValkey) {
+  // eslint-disable-next-line no-console
+  console.warn(`no Valkey binaries in ${VALKEY_BIN} (bash scripts/ensure-valkey.sh provides them): the real-Valkey tests are skipped`);
+}
+
+(haveValkey ? describe : describe.skip)('Valkey 8 cluster from the rendered files (real valkey-server 8.1.8)', () => {
+  const props: RedisClusterProps = {
+    flavour: RedisFlavour.VALKEY_8, port: 7331, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+  };
+  let h: RedisHarness;
+  let ids: string[];
+
+  beforeAll(() => {
+    const files = synthesizedFiles(props);
+    // only the Valkey binaries are on the pods' PATH under these names; the harness' own redis-cli talks to them
+    expect(files['start.sh']).toContain('exec valkey-server "$CONFIG_DIR/redis.conf"');
+    expect(files['cluster-init.sh']).toContain('timeout 300 valkey-cli --cluster create');
+    expect(files['cluster-init.sh']).not.toMatch(/^[^#]*redis-cli /m);
+    h = new RedisHarness({ files, statefulSetName: 'redis', password: 'valkey pw', env: { PATH: `${VALKEY_BIN}:${process.env.PATH}` } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test('3 shards x 1 replica form a cluster on Valkey: all slots covered, replica 2k+1 follows master 2k', async () => {
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect(await h.cli(0, 'INFO', 'server')).toMatch(/valkey_version:8\.1\.8/);
+    expect((await shards(h, 1)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    expect(await checkOutput(h, 0)).toContain('[OK] All 16384 slots covered.');
+    for (const k of KEYS) expect(await h.clusterCommand(['SET', k, `value-of-${k}`])).toBe('OK');
+    ids = await myIds(h);
+  });
+
+  test('every node killed and started again on new addresses: the same cluster, node ids and keys (AOF)', async () => {
+    await new Promise(resolve => setTimeout(resolve, 2_000));
+    await h.stopAll('SIGKILL');
+    for (let o = 0; o < 6; o++) h.start(o, { newAddress: true });
+    await waitHealthy(h, 6);
+    expect(await myIds(h)).toEqual(ids);
+    await readAllKeys(h);
+    expect(fs.readFileSync(h.logFile(0), 'utf8').match(/creating the cluster/g)).toHaveLength(1);
+  });
+
+  test('a replica that lost its data volume joins its shard again; its old identity is forgotten', async () => {
+    const oldId = await h.cli(5, 'CLUSTER', 'MYID');
+    await h.stop(5);
+    fs.rmSync(h.dataDir(5), { recursive: true, force: true });
+    h.start(5);
+    await waitHealthy(h, 6);
+    for (const o of h.runningOrdinals()) expect((await h.clusterNodes(o)).map(n => n.id)).not.toContain(oldId);
+    await readAllKeys(h);
   });
 });

@@ -100,6 +100,19 @@ export interface RedisScriptOptions {
    * @default - off: requirepass/masterauth from REDIS_PASSWORD
    */
   readonly acl?: RedisScriptAclOptions;
+  /**
+   * Names of the server and CLI binaries the scripts call (Valkey images name them valkey-server and valkey-cli).
+   * @default - redis-server and redis-cli
+   */
+  readonly binaries?: RedisBinaries;
+}
+
+/** Binary names of a server flavour. */
+export interface RedisBinaries {
+  /** The server, e.g. valkey-server. */
+  readonly server: string;
+  /** The CLI, e.g. valkey-cli. */
+  readonly cli: string;
 }
 
 /** ACL settings of the lifecycle scripts. */
@@ -373,9 +386,10 @@ function renderScript(s: ScriptSettings, parts: ScriptParts): string {
 export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
   const s = resolveSettings(options);
   const acl = options.acl !== undefined;
+  const binaries = checkBinaries(options.binaries);
   // With ACL users every redis-cli call authenticates as the cluster user, with the password acl.sh keeps.
   const auth = acl ? SH_AUTH_ACL : SH_AUTH;
-  const user = (body: string) => (acl ? withClusterUser(body) : body);
+  const user = (body: string) => withBinaries(acl ? withClusterUser(body) : body, binaries);
   const cliSettings: Array<keyof ScriptSettings> = acl ? ['CLUSTER_USER'] : [];
   const cliEnv: EnvSetting[] = acl ? ['RUN_DIR'] : [];
   return {
@@ -384,7 +398,7 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
       purpose: 'Container entrypoint of a Redis Cluster node: per-pod settings, then redis-server.',
       settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', acl ? 'REPLICATION_USER' : 'AUTH_REQUIRED'],
       env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR'],
-      body: [SH_BASE, SH_LOG, SH_IDENTITY, acl ? aclStart(SH_START) : SH_START],
+      body: [SH_BASE, SH_LOG, SH_IDENTITY, withBinaries(acl ? aclStart(SH_START) : SH_START, binaries)],
     }),
     clusterInit: renderScript(s, {
       name: 'cluster-init',
@@ -414,9 +428,27 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
         'USERS_FROM_SECRET', 'CLUSTER_USER', 'REPLICATION_USER', 'METRICS_USER', 'RELOAD_USER', 'CLUSTER_USER_RULES', 'REPLICATION_USER_RULES',
         'METRICS_USER_RULES', 'RELOAD_USER_RULES'],
       env: ['AUTH_DIR', 'USERS_DIR', 'RUN_DIR', 'LOCAL_HOST', 'NL', 'CR'],
-      body: [SH_BASE, SH_LOG, SH_ACL],
+      body: [SH_BASE, SH_LOG, withBinaries(SH_ACL, binaries)],
     }) : undefined,
   };
+}
+
+function checkBinaries(binaries: RedisBinaries | undefined): RedisBinaries | undefined {
+  if (binaries === undefined) return undefined;
+  for (const [option, value] of [['binaries.server', binaries.server], ['binaries.cli', binaries.cli]]) {
+    if (typeof value !== 'string' || !/^[a-z][a-z0-9-]*$/.test(value)) {
+      throw optionError(option, value, 'must be a command name: lower-case letters, digits and "-"');
+    }
+  }
+  return binaries;
+}
+
+/** Calls the flavour's binaries instead of redis-server and redis-cli (comments stay as they are). */
+function withBinaries(body: string, binaries: RedisBinaries | undefined): string {
+  if (binaries === undefined) return body;
+  return body.split('\n').map(line => (line.trim().startsWith('#')
+    ? line
+    : line.replace(/\bredis-cli (?=(--user "\$\w+" )?(-h |-x |--cluster ))/g, `${binaries.cli} `).replace(/^exec redis-server /, `exec ${binaries.server} `))).join('\n');
 }
 
 /** Adds --user to every redis-cli call of a script body (comments and log messages stay as they are). */
