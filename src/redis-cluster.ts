@@ -2,13 +2,14 @@ import { createHash } from 'crypto';
 import { ApiObject, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
 import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
 import { Probe, ProbeTimings } from './probe';
 import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
   REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
   REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
-  REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER,
+  REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER, REDIS_TLS_MOUNT_PATH,
 } from './redis';
 import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
@@ -72,6 +73,59 @@ export interface RedisAclOptions {
    * restart (`ACL LOAD`, `CONFIG SET masterauth`). The kubelet itself takes up to about a minute to
    * update a mounted Secret.
    * @default Duration.seconds(10)
+   */
+  readonly reloadInterval?: Duration;
+}
+
+/** A cert-manager issuer. */
+export interface RedisTlsIssuer {
+  /** Name of the Issuer or ClusterIssuer. */
+  readonly name: string;
+  /**
+   * Kind of the issuer.
+   * @default "Issuer"
+   */
+  readonly kind?: string;
+  /**
+   * API group of the issuer (external issuers have their own).
+   * @default "cert-manager.io"
+   */
+  readonly group?: string;
+}
+
+/** TLS for clients, replication and the cluster bus. */
+export interface RedisTlsOptions {
+  /**
+   * Use TLS.
+   * @default true (when the options are given)
+   */
+  readonly enabled?: boolean;
+  /**
+   * Secret you own with `tls.crt`, `tls.key` and `ca.crt` (the layout cert-manager writes). The
+   * certificate must cover the pods' names (`*.<name>-headless.<namespace>.svc.<domain>`), the client
+   * Service and, for the exporter, `localhost`. Exactly one of `existingSecret` and `issuer`.
+   * @default - the Secret of the Certificate made from `issuer`
+   */
+  readonly existingSecret?: string;
+  /**
+   * Create a cert-manager Certificate `<name>-tls` (Secret `<name>-tls`) from this issuer, with DNS
+   * names covering every pod, both Services and localhost.
+   * @default - none: `existingSecret` is required
+   */
+  readonly issuer?: RedisTlsIssuer;
+  /**
+   * TLS client port.
+   * @default - `port` + 1 while plaintext is served, else `port`
+   */
+  readonly port?: number;
+  /**
+   * Keep serving plain TCP on `port` next to TLS. Replication and the cluster bus use TLS either way.
+   * @default true
+   */
+  readonly plaintext?: boolean;
+  /**
+   * How often each node checks the mounted certificate and loads a renewed one without a restart.
+   * @default Duration.minutes(1)
    */
   readonly reloadInterval?: Duration;
 }
@@ -204,6 +258,11 @@ export interface RedisClusterProps {
    */
   readonly acl?: RedisAclOptions;
   /**
+   * TLS for clients, replication and the cluster bus, from your Secret or a cert-manager Certificate.
+   * @default - no TLS
+   */
+  readonly tls?: RedisTlsOptions;
+  /**
    * Data volumes.
    * @default - 8 GiB per node on the cluster's default class
    */
@@ -335,6 +394,12 @@ export class RedisCluster extends Construct {
   public readonly authSecretName?: string;
   /** Key of the password in that Secret (undefined with auth off). */
   public readonly authSecretKey?: string;
+  /** TLS client port (undefined without TLS). */
+  public readonly tlsPort?: number;
+  /** Secret with the TLS certificate (undefined without TLS). */
+  public readonly tlsSecretName?: string;
+  /** The cert-manager Certificate, when the construct created one. */
+  public readonly certificate?: ApiObject;
   /** Secret of the application ACL users (undefined without one). */
   public readonly aclUsersSecretName?: string;
   /** maxmemory of each node, given or derived from the preset (undefined: no limit). */
@@ -428,6 +493,31 @@ export class RedisCluster extends Construct {
       }
     }
 
+    const tls = props.tls && (props.tls.enabled ?? true) ? props.tls : undefined;
+    if (props.tls?.enabled === false && (props.tls.existingSecret !== undefined || props.tls.issuer !== undefined || props.tls.port !== undefined
+      || props.tls.plaintext !== undefined || props.tls.reloadInterval !== undefined)) {
+      throw propError(this, 'tls.enabled', false, 'cannot be false while other tls options are set (they would be ignored)');
+    }
+    if (tls) {
+      if ((tls.existingSecret === undefined) === (tls.issuer === undefined)) {
+        throw propError(this, 'tls', tls.existingSecret !== undefined ? 'existingSecret and issuer' : 'neither existingSecret nor issuer',
+          'needs exactly one certificate source: tls.existingSecret (a Secret with tls.crt, tls.key and ca.crt) or tls.issuer (a cert-manager issuer)');
+      }
+      const plaintext = tls.plaintext ?? true;
+      this.tlsPort = checkPort(this, 'tls.port', tls.port ?? (plaintext ? this.port + 1 : this.port));
+      if ((plaintext && this.tlsPort === this.port) || this.tlsPort === busPort || this.tlsPort === metricsPort) {
+        throw propError(this, 'tls.port', this.tlsPort, `clashes with the ${plaintext && this.tlsPort === this.port ? 'plaintext client' : this.tlsPort === busPort ? 'cluster bus' : 'metrics'} port; accepted: another free port`);
+      }
+      if (tls.issuer) {
+        checkDnsSubdomain(this, 'tls.issuer.name', tls.issuer.name);
+        if (tls.issuer.kind !== undefined && !/^[A-Z][A-Za-z0-9]*$/.test(tls.issuer.kind)) {
+          throw propError(this, 'tls.issuer.kind', tls.issuer.kind, 'must be a Kubernetes kind such as Issuer or ClusterIssuer');
+        }
+        if (tls.issuer.group !== undefined) checkDnsSubdomain(this, 'tls.issuer.group', tls.issuer.group);
+      }
+      this.tlsSecretName = checkDnsSubdomain(this, tls.existingSecret !== undefined ? 'tls.existingSecret' : 'name', tls.existingSecret ?? `${name}-tls`);
+    }
+
     const flavour = flavourDetails(props.flavour ?? RedisFlavour.REDIS_7_4);
     if (!flavour) throw propError(this, 'flavour', props.flavour, `must be one of ${flavourNames().join(', ')}`);
     this.flavour = props.flavour ?? RedisFlavour.REDIS_7_4;
@@ -452,7 +542,9 @@ export class RedisCluster extends Construct {
       joinTimeout: props.joinTimeout,
       // Redis flavours keep the scripts as they are; Valkey's binaries have their own names
       binaries: flavour.server !== 'redis-server' ? { server: flavour.server, cli: flavour.cli } : undefined,
+      tls: tls && this.tlsPort !== undefined ? { port: this.tlsPort, reloadInterval: tls.reloadInterval } : undefined,
       config: {
+        tls: tls && this.tlsPort !== undefined ? { port: this.tlsPort, plaintext: tls.plaintext ?? true } : undefined,
         clusterNodeTimeout: props.clusterNodeTimeout,
         clusterRequireFullCoverage: props.clusterRequireFullCoverage,
         maxMemory: this.maxMemory,
@@ -492,7 +584,11 @@ export class RedisCluster extends Construct {
       image: props.image ?? flavour.image,
       command: script(REDIS_START_SCRIPT),
       env,
-      ports: [{ name: 'redis', port: this.port }, { name: 'cluster-bus', port: busPort }],
+      ports: [
+        ...(tls && tls.plaintext === false ? [] : [{ name: 'redis', port: this.port }]),
+        ...(this.tlsPort !== undefined ? [{ name: 'redis-tls', port: this.tlsPort }] : []),
+        { name: 'cluster-bus', port: busPort },
+      ],
       resources,
       liveness: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
       readiness: Probe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
@@ -504,12 +600,13 @@ export class RedisCluster extends Construct {
         { volume: 'config', path: REDIS_CONFIG_MOUNT_PATH, readOnly: true },
         ...(acl ? [{ volume: 'auth', path: REDIS_AUTH_MOUNT_PATH, readOnly: true }] : []),
         ...(usersSecret !== undefined ? [{ volume: 'users', path: REDIS_USERS_MOUNT_PATH, readOnly: true }] : []),
+        ...(this.tlsSecretName !== undefined ? [{ volume: 'tls', path: REDIS_TLS_MOUNT_PATH, readOnly: true }] : []),
       ],
       writablePaths: [REDIS_TMP_MOUNT_PATH],
     }];
     if (metrics && metricsPort !== undefined) {
       const exporterEnv: { [name: string]: EnvValue } = {
-        REDIS_ADDR: EnvValue.fromValue(`redis://127.0.0.1:${this.port}`),
+        REDIS_ADDR: EnvValue.fromValue(this.tlsPort !== undefined ? `rediss://localhost:${this.tlsPort}` : `redis://127.0.0.1:${this.port}`),
         REDIS_EXPORTER_IS_CLUSTER: EnvValue.fromValue('true'),
         REDIS_EXPORTER_WEB_LISTEN_ADDRESS: EnvValue.fromValue(`:${metricsPort}`),
       };
@@ -518,8 +615,14 @@ export class RedisCluster extends Construct {
         exporterEnv.REDIS_USER = EnvValue.fromValue(REDIS_METRICS_USER);
         exporterEnv.REDIS_PASSWORD = { value: undefined, valueFrom: { secretKeyRef: { name: this.authSecretName, key: metricsPasswordKey } } } as EnvValue;
       }
+      if (this.tlsPort !== undefined) {
+        exporterEnv.REDIS_EXPORTER_TLS_CA_CERT_FILE = EnvValue.fromValue(`${REDIS_TLS_MOUNT_PATH}/ca.crt`);
+        exporterEnv.REDIS_EXPORTER_TLS_CLIENT_CERT_FILE = EnvValue.fromValue(`${REDIS_TLS_MOUNT_PATH}/tls.crt`);
+        exporterEnv.REDIS_EXPORTER_TLS_CLIENT_KEY_FILE = EnvValue.fromValue(`${REDIS_TLS_MOUNT_PATH}/tls.key`);
+      }
       containers.push({
         name: 'metrics',
+        mounts: this.tlsPort !== undefined ? [{ volume: 'tls', path: REDIS_TLS_MOUNT_PATH, readOnly: true }] : undefined,
         image: metrics.image ?? DEFAULT_EXPORTER_IMAGE,
         env: exporterEnv,
         ports: [{ name: 'metrics', port: metricsPort }],
@@ -551,6 +654,7 @@ export class RedisCluster extends Construct {
         // mounted, not env: a changed Secret reaches the running pod (group-readable through fsGroup)
         ...(acl && this.authSecretName ? [Volume.fromSecret(this, 'AuthVolume', Secret.fromSecretName(this, 'AuthRef', this.authSecretName), { name: 'auth', defaultMode: 0o440 })] : []),
         ...(usersSecret !== undefined ? [Volume.fromSecret(this, 'UsersVolume', Secret.fromSecretName(this, 'UsersRef', usersSecret), { name: 'users', defaultMode: 0o440 })] : []),
+        ...(this.tlsSecretName !== undefined ? [Volume.fromSecret(this, 'TlsVolume', Secret.fromSecretName(this, 'TlsRef', this.tlsSecretName), { name: 'tls', defaultMode: 0o440 })] : []),
       ],
       security: { runAsUser: checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647) },
       disruptionBudget: props.disruptionBudget ?? DisruptionBudget.maxUnavailable(1),
@@ -565,7 +669,8 @@ export class RedisCluster extends Construct {
       spec: {
         selector: this.workload.selectorLabels,
         ports: [
-          { name: 'redis', port: this.port, targetPort: k8s.IntOrString.fromString('redis') },
+          ...(tls && tls.plaintext === false ? [] : [{ name: 'redis', port: this.port, targetPort: k8s.IntOrString.fromString('redis') }]),
+          ...(this.tlsPort !== undefined ? [{ name: 'redis-tls', port: this.tlsPort, targetPort: k8s.IntOrString.fromString('redis-tls') }] : []),
           ...(metricsPort !== undefined ? [{ name: 'metrics', port: metricsPort, targetPort: k8s.IntOrString.fromString('metrics') }] : []),
         ],
       },
@@ -586,8 +691,12 @@ export class RedisCluster extends Construct {
           namespaceSelector: np.allowedClientNamespaceLabels ? { matchLabels: np.allowedClientNamespaceLabels } : undefined,
         });
       }
+      const clientPorts = [
+        ...(tls && tls.plaintext === false ? [] : [this.port]),
+        ...(this.tlsPort !== undefined ? [this.tlsPort] : []),
+      ];
       const ingress: k8s.NetworkPolicyIngressRule[] = [
-        { from: clients, ports: [{ port: k8s.IntOrString.fromNumber(this.port), protocol: 'TCP' }] },
+        { from: clients, ports: clientPorts.map(p => ({ port: k8s.IntOrString.fromNumber(p), protocol: 'TCP' })) },
         { from: [members], ports: [{ port: k8s.IntOrString.fromNumber(busPort), protocol: 'TCP' }] },
       ];
       if (metricsPort !== undefined) {
@@ -597,6 +706,22 @@ export class RedisCluster extends Construct {
       this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
         metadata: { name, namespace: props.namespace, labels: this.workload.labels },
         spec: { podSelector: { matchLabels: this.workload.selectorLabels }, policyTypes: ['Ingress'], ingress },
+      });
+    }
+
+    if (tls?.issuer && this.tlsSecretName) {
+      const ns = this.workload.namespace;
+      const svc = (service: string) => [`${service}.${ns}.svc.${clusterDomain}`, `${service}.${ns}.svc`, `${service}.${ns}`, service];
+      this.certificate = new Certificate(this, 'Certificate', {
+        metadata: { name: `${name}-tls`, namespace: props.namespace, labels: this.workload.labels },
+        spec: {
+          secretName: this.tlsSecretName,
+          issuerRef: { name: tls.issuer.name, kind: tls.issuer.kind ?? 'Issuer', group: tls.issuer.group ?? 'cert-manager.io' },
+          // every pod (also the ones a later shards increase adds), both Services, and localhost for the exporter
+          dnsNames: [`*.${name}-headless.${ns}.svc.${clusterDomain}`, ...svc(`${name}-headless`), ...svc(name), 'localhost'],
+          ipAddresses: ['127.0.0.1'],
+          usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.CLIENT_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE, CertificateSpecUsages.KEY_ENCIPHERMENT],
+        },
       });
     }
 

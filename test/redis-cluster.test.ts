@@ -8,7 +8,7 @@ import { findObject, synthValid } from './support/validate';
 
 function synth(props: RedisClusterProps = {}, chart: Chart = Testing.chart()) {
   const redis = new RedisCluster(chart, 'redis', { name: 'redis', ...props });
-  const manifests = synthValid(chart, ['ServiceMonitor']);
+  const manifests = synthValid(chart, ['ServiceMonitor', 'Certificate']);
   const sts = findObject(manifests, 'StatefulSet');
   return { redis, manifests, sts, pod: sts.spec.template.spec, container: sts.spec.template.spec.containers[0] };
 }
@@ -402,5 +402,86 @@ describe('RedisCluster flavours', () => {
 
   test('an unknown flavour is refused', () => {
     expect(() => synth({ flavour: 'keydb' as RedisFlavour })).toThrow(/^test\/redis: invalid flavour \("keydb"\): must be one of redis-7.4, redis-8, valkey-8$/);
+  });
+});
+
+describe('RedisCluster TLS', () => {
+  test('GIVEN tls from a cert-manager issuer with metrics and a NetworkPolicy WHEN synthesized THEN the manifests match the snapshot', () => {
+    expect(synth({ tls: { issuer: { name: 'ca-issuer', kind: 'ClusterIssuer' } }, metrics: {}, networkPolicy: {} }).manifests).toMatchSnapshot();
+  });
+
+  test('the Certificate covers every pod, both Services and localhost; its Secret is mounted read-only in Redis and the exporter', () => {
+    const app = Testing.app();
+    const chart = new Chart(app, 'c', { namespace: 'cache' });
+    const { manifests, pod, container, redis } = synth({ tls: { issuer: { name: 'ca-issuer', kind: 'ClusterIssuer' } }, metrics: {} }, chart);
+    const cert = findObject(manifests, 'Certificate');
+    expect(cert.apiVersion).toBe('cert-manager.io/v1');
+    expect(cert.metadata).toMatchObject({ name: 'redis-tls', namespace: 'cache' });
+    expect(cert.spec).toMatchObject({
+      secretName: 'redis-tls',
+      issuerRef: { name: 'ca-issuer', kind: 'ClusterIssuer', group: 'cert-manager.io' },
+      dnsNames: [
+        '*.redis-headless.cache.svc.cluster.local', 'redis-headless.cache.svc.cluster.local', 'redis-headless.cache.svc', 'redis-headless.cache', 'redis-headless',
+        'redis.cache.svc.cluster.local', 'redis.cache.svc', 'redis.cache', 'redis', 'localhost',
+      ],
+      ipAddresses: ['127.0.0.1'],
+    });
+    for (const host of redis.podDnsNames) expect(host).toMatch(/^redis-\d+\.redis-headless\.cache\.svc\.cluster\.local$/);
+    expect(redis.certificate).toBeDefined();
+    expect(redis.tlsPort).toBe(6380);
+    expect(pod.volumes).toContainEqual({ name: 'tls', secret: { secretName: 'redis-tls', defaultMode: 0o440 } });
+    expect(container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/redis-tls', readOnly: true });
+    expect(container.ports.map((p: any) => [p.name, p.containerPort])).toEqual([['redis', 6379], ['redis-tls', 6380], ['cluster-bus', 16379]]);
+    const exporter = pod.containers[1];
+    expect(exporter.volumeMounts).toEqual([{ name: 'tls', mountPath: '/etc/redis-tls', readOnly: true }]);
+    expect(env(exporter)).toMatchObject({
+      REDIS_ADDR: 'rediss://localhost:6380', REDIS_EXPORTER_TLS_CA_CERT_FILE: '/etc/redis-tls/ca.crt',
+      REDIS_EXPORTER_TLS_CLIENT_CERT_FILE: '/etc/redis-tls/tls.crt', REDIS_EXPORTER_TLS_CLIENT_KEY_FILE: '/etc/redis-tls/tls.key',
+    });
+    expect(findObject(manifests, 'Service', 'redis').spec.ports.map((p: any) => p.name)).toEqual(['redis', 'redis-tls', 'metrics']);
+    expect(findObject(manifests, 'Service', 'redis-headless').spec.ports.map((p: any) => p.name)).toEqual(['redis', 'redis-tls', 'cluster-bus', 'metrics']);
+  });
+
+  test('redis.conf, probes and scripts: TLS on the TLS port for clients, bus and replication; a reload loop for renewed certificates', () => {
+    const { redis, container } = synth({ tls: { existingSecret: 'my-tls', reloadInterval: Duration.seconds(30) } });
+    const lines = redis.redisConf.split('\n');
+    expect(lines).toEqual(expect.arrayContaining(['port 6379', 'tls-port 6380', 'tls-cluster yes', 'tls-replication yes', 'tls-auth-clients optional', 'cluster-port 16379']));
+    expect(redis.files['liveness.sh']).toContain('redis-cli --tls --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/tls.crt" --key "$TLS_DIR/tls.key" -h "$_cli_host"');
+    expect(redis.files['liveness.sh']).toContain("PORT='6380'");
+    expect(redis.files['cluster-init.sh']).toContain("BUS_PORT='16379'");
+    expect(redis.files['tls.sh']).toContain("TLS_RELOAD_INTERVAL='30'");
+    expect(redis.files['start.sh']).toContain('REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/tls.sh" watch &');
+    expect(redis.tlsSecretName).toBe('my-tls');
+    expect(container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/redis-tls', readOnly: true });
+  });
+
+  test('plaintext off: TLS on the client port, no plain port anywhere; with ACL the reload loop logs in as local-reload', () => {
+    const { redis, container, manifests } = synth({ tls: { existingSecret: 'my-tls', plaintext: false }, acl: {}, networkPolicy: {} });
+    expect(redis.redisConf.split('\n')).toEqual(expect.arrayContaining(['port 0', 'tls-port 6379']));
+    expect(redis.tlsPort).toBe(6379);
+    expect(container.ports.map((p: any) => p.name)).toEqual(['redis-tls', 'cluster-bus']);
+    expect(findObject(manifests, 'Service', 'redis').spec.ports.map((p: any) => p.name)).toEqual(['redis-tls']);
+    expect(findObject(manifests, 'NetworkPolicy').spec.ingress[0].ports).toEqual([{ port: 6379, protocol: 'TCP' }]);
+    expect(redis.files['tls.sh']).toContain("RELOAD_USER='local-reload'");
+    expect(redis.files['acl.sh']).toContain('redis-cli --tls --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/tls.crt" --key "$TLS_DIR/tls.key" --user "$RELOAD_USER" -h');
+  });
+
+  test('tls off renders exactly the configuration without tls', () => {
+    expect(synth({ tls: { enabled: false } }).manifests).toEqual(synth().manifests);
+  });
+
+  test.each<[string, RedisClusterProps, RegExp]>([
+    ['no certificate source', { tls: {} }, /^test\/redis: invalid tls \("neither existingSecret nor issuer"\): needs exactly one certificate source/],
+    ['two certificate sources', { tls: { existingSecret: 's', issuer: { name: 'i' } } }, /^test\/redis: invalid tls \("existingSecret and issuer"\): needs exactly one certificate source/],
+    ['TLS port = plaintext port', { tls: { existingSecret: 's', port: 6379 } }, /^test\/redis: invalid tls.port \(6379\): clashes with the plaintext client port/],
+    ['TLS port = bus port', { tls: { existingSecret: 's', port: 16379 } }, /^test\/redis: invalid tls.port \(16379\): clashes with the cluster bus port/],
+    ['TLS port = metrics port', { tls: { existingSecret: 's', port: 9121 }, metrics: {} }, /^test\/redis: invalid tls.port \(9121\): clashes with the metrics port/],
+    ['bad issuer kind', { tls: { issuer: { name: 'i', kind: 'cluster issuer' } } }, /^test\/redis: invalid tls.issuer.kind \("cluster issuer"\): must be a Kubernetes kind/],
+    ['bad Secret name', { tls: { existingSecret: 'My_Tls' } }, /^test\/redis: invalid tls.existingSecret \("My_Tls"\): must be a DNS subdomain/],
+    ['tls off with options', { tls: { enabled: false, existingSecret: 's' } }, /^test\/redis: invalid tls.enabled \(false\): cannot be false while other tls options are set/],
+    ['reload interval', { tls: { existingSecret: 's', reloadInterval: Duration.millis(10) } }, /^test\/redis: invalid tls.reloadInterval \(10 millis\): must be a whole number of seconds from 1 s to 86400 s/],
+    ['owned directive', { extraSettings: { 'tls-cert-file': '/x' } }, /invalid extraSettings key \("tls-cert-file"\): "tls-cert-file" is owned by the construct \(the certificate comes from the tls Secret\)/],
+  ])('%s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
   });
 });

@@ -830,3 +830,104 @@ if (!haveValkey) {
     await readAllKeys(h);
   });
 });
+
+/** A CA and a certificate signed by it, made with openssl (ECDSA P-256), as a Secret would mount them. */
+function makeCertificates(dir: string, sans: string, serial: number, caDir?: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const ca = caDir ?? dir;
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  if (!caDir) {
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca');
+  }
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key.new', '-out', 'tls.csr', '-subj', '/CN=redis');
+  fs.writeFileSync(path.join(dir, 'ext'), `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+  openssl('x509', '-req', '-in', 'tls.csr', '-CA', path.join(ca, 'ca.crt'), '-CAkey', path.join(ca, 'ca.key'), '-set_serial', String(serial), '-out', 'tls.crt.new', '-days', '2', '-extfile', 'ext');
+  if (caDir) fs.copyFileSync(path.join(caDir, 'ca.crt'), path.join(dir, 'ca.crt'));
+  // key first, then the certificate: the reload loop sees a matching pair once both changed
+  fs.renameSync(path.join(dir, 'tls.key.new'), path.join(dir, 'tls.key'));
+  fs.renameSync(path.join(dir, 'tls.crt.new'), path.join(dir, 'tls.crt'));
+}
+
+describe('TLS for clients, replication and the cluster bus (real redis-server)', () => {
+  const props: RedisClusterProps = {
+    port: 7341, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+    tls: { existingSecret: 'redis-tls', reloadInterval: Duration.seconds(1) },
+  };
+  const SANS = 'DNS:*.redis-headless.test.svc.cluster.local,DNS:redis.test.svc.cluster.local,DNS:localhost,IP:127.0.0.1';
+  let h: RedisHarness;
+  let certs: string;
+
+  beforeAll(() => {
+    certs = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-tls-'));
+    makeCertificates(certs, SANS, 1001);
+    h = new RedisHarness({ files: synthesizedFiles(props), statefulSetName: 'redis', password: 'tls pw', env: { REDIS_TLS_DIR: certs } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+    if (certs) fs.rmSync(certs, { recursive: true, force: true });
+  });
+
+  const tlsCli = (ordinal: number, ca: string, ...args: string[]) => run('redis-cli', ['--tls', '--cacert', ca, '-h', h.addressOf(ordinal), '-p', '7342', ...args],
+    { env: { PATH: process.env.PATH, REDISCLI_AUTH: 'tls pw' } }).then(r => r.output.trim());
+  const servedSerial = (ordinal: number) => run('sh', ['-c', `openssl s_client -connect ${h.addressOf(ordinal)}:7342 </dev/null 2>/dev/null | openssl x509 -noout -serial`])
+    .then(r => r.output.trim());
+
+  test('a cluster forms over TLS (scripts, bus and replication) and serves TLS clients', async () => {
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect((await shards(h, 0)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    expect(await h.cli(0, 'CONFIG', 'GET', 'tls-*')).toMatch(/tls-cluster\nyes[\s\S]*tls-replication\nyes/);
+    await waitFor('replica 1 in sync over TLS', async () => /master_link_status:up/.test(await h.cli(1, 'INFO', 'replication')), 30_000);
+    const ca = path.join(certs, 'ca.crt');
+    const set = await Promise.all([0, 2, 4].map(o => tlsCli(o, ca, 'SET', 'tls-key', 'over-tls')));
+    const owner = [0, 2, 4][set.indexOf('OK')];
+    expect(set.filter(r => r === 'OK')).toHaveLength(1);
+    expect(await tlsCli(owner, ca, 'GET', 'tls-key')).toBe('over-tls');
+    expect(await tlsCli(owner, ca, 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+    // a plain TCP client on the TLS port gets nothing; a client that trusts another CA refuses the server
+    expect(await h.cliAt(h.addressOf(owner), ['-p', '7342', 'PING']).catch(e => String(e))).not.toBe('PONG');
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-other-ca-'));
+    try {
+      makeCertificates(other, 'DNS:localhost', 1);
+      expect(await tlsCli(owner, path.join(other, 'ca.crt'), 'PING')).toMatch(/SSL|certificate|verify/i);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test('a renewed certificate is loaded by every node without a restart; the cluster stays ok', async () => {
+    expect(await servedSerial(0)).toBe('serial=03E9');
+    makeCertificates(certs, SANS, 1002, certs);
+    await waitFor('every node to serve the renewed certificate', async () => {
+      const serials = await Promise.all(h.runningOrdinals().map(servedSerial));
+      return serials.every(s => s === 'serial=03EA');
+    }, 30_000);
+    expect(h.currentLog(3)).toContain('tls: loaded the renewed certificate');
+    await waitHealthy(h, 6);
+    expect(await tlsCli(0, path.join(certs, 'ca.crt'), 'PING')).toBe('PONG');
+  });
+
+  test('with plaintext off the client port is closed and TLS answers (redis.conf as synthesized)', async () => {
+    const files = synthesizedFiles({ port: 7351, tls: { existingSecret: 'redis-tls', plaintext: false } });
+    expect(files['redis.conf']).toMatch(/^port 0$/m);
+    expect(files['redis.conf']).toMatch(/^tls-port 7351$/m);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-tls-only-'));
+    const address = `127.${16 + Math.floor(Math.random() * 234)}.252.1`;
+    fs.writeFileSync(path.join(dir, 'redis.conf'), files['redis.conf']);
+    const child = spawn('redis-server', [path.join(dir, 'redis.conf'), '--bind', address, '--dir', dir,
+      '--tls-cert-file', path.join(certs, 'tls.crt'), '--tls-key-file', path.join(certs, 'tls.key'), '--tls-ca-cert-file', path.join(certs, 'ca.crt')], { detached: true, stdio: 'ignore' });
+    try {
+      const tls = () => run('redis-cli', ['--tls', '--cacert', path.join(certs, 'ca.crt'), '-h', address, '-p', '7351', 'PING']).then(r => r.output.trim());
+      await waitFor('redis-server over TLS', async () => (await tls()) === 'PONG', 10_000, 100);
+      expect((await run('redis-cli', ['-h', address, '-p', '7351', 'PING'])).output.trim()).not.toBe('PONG');
+      expect((await run('redis-cli', ['-h', address, '-p', '6379', 'PING'])).output).toMatch(/refused/);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

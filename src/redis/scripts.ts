@@ -105,7 +105,29 @@ export interface RedisScriptOptions {
    * @default - redis-server and redis-cli
    */
   readonly binaries?: RedisBinaries;
+  /**
+   * TLS: the scripts and probes talk TLS on this port with the certificate under the tls dir, and a
+   * loop beside the server reloads the certificate when the mounted Secret changes.
+   * @default - plain TCP on `port`
+   */
+  readonly tls?: RedisScriptTlsOptions;
 }
+
+/** TLS settings of the lifecycle scripts. */
+export interface RedisScriptTlsOptions {
+  /** TLS client port. */
+  readonly port: number;
+  /**
+   * How often the mounted certificate is checked for a renewal.
+   * @default Duration.minutes(1)
+   */
+  readonly reloadInterval?: Duration;
+}
+
+/** Mount path of the TLS Secret (tls.crt, tls.key, ca.crt), read-only. */
+export const REDIS_TLS_MOUNT_PATH = '/etc/redis-tls';
+/** ConfigMap key of the certificate reload loop (TLS only). */
+export const REDIS_TLS_SCRIPT = 'tls.sh';
 
 /** Binary names of a server flavour. */
 export interface RedisBinaries {
@@ -186,6 +208,8 @@ export interface RedisScripts {
   readonly readiness: string;
   /** ACL users only: assembles the ACL file from the mounted Secrets. */
   readonly acl?: string;
+  /** TLS only: reloads a renewed certificate. */
+  readonly tls?: string;
 }
 
 /** Everything the Redis ConfigMap holds. */
@@ -243,6 +267,7 @@ interface ScriptSettings {
   readonly RELOAD_USER: string;
   readonly RELOAD_USER_RULES: string;
   readonly RELOAD_INTERVAL: number;
+  readonly TLS_RELOAD_INTERVAL: number;
 }
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -281,7 +306,8 @@ function resolveSettings(options: RedisScriptOptions): ScriptSettings {
     STS_NAME: name,
     HEADLESS: headless,
     CLUSTER_DOMAIN: domain,
-    PORT: port,
+    // with TLS every call of the scripts, and the address nodes meet each other at, is the TLS port
+    PORT: options.tls ? checkPort('tls.port', options.tls.port) : port,
     BUS_PORT: port + CLUSTER_BUS_PORT_OFFSET,
     SHARDS: shards,
     REPLICAS: replicas,
@@ -291,6 +317,7 @@ function resolveSettings(options: RedisScriptOptions): ScriptSettings {
     JOIN_TIMEOUT: wholeSeconds('joinTimeout', options.joinTimeout ?? Duration.minutes(10), 10, 86400),
     STEP_INTERVAL: wholeSeconds('pollInterval', options.pollInterval ?? Duration.seconds(2), 1, 60),
     ...resolveAcl(options.acl),
+    TLS_RELOAD_INTERVAL: wholeSeconds('tls.reloadInterval', options.tls?.reloadInterval ?? Duration.minutes(1), 1, 86400),
   };
 }
 
@@ -346,11 +373,12 @@ const SETTING_COMMENTS: { [K in keyof ScriptSettings]: string } = {
   METRICS_USER_RULES: 'reads server statistics; no keys, no CONFIG GET',
   RELOAD_INTERVAL: 'seconds between two checks of the mounted Secrets',
   RELOAD_USER: 'user of the reload loop; its random password never leaves this pod',
+  TLS_RELOAD_INTERVAL: 'seconds between two checks of the mounted certificate',
   RELOAD_USER_RULES: 'applies changed users (ACL LOAD) and masterauth (CONFIG SET)',
 };
 
 /** Paths and the local address; the REDIS_* overrides exist to run the scripts outside a pod. */
-type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR' | 'AUTH_DIR' | 'USERS_DIR';
+type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR' | 'AUTH_DIR' | 'USERS_DIR' | 'TLS_DIR';
 
 const ENV_SETTINGS: { [K in EnvSetting]: string } = {
   CONFIG_DIR: `CONFIG_DIR=\${REDIS_CONFIG_DIR:-${shQuote(REDIS_CONFIG_MOUNT_PATH)}}`,
@@ -361,6 +389,7 @@ const ENV_SETTINGS: { [K in EnvSetting]: string } = {
   CR: "CR=$(printf '\\r')",
   AUTH_DIR: `AUTH_DIR=\${REDIS_AUTH_DIR:-${shQuote(REDIS_AUTH_MOUNT_PATH)}}`,
   USERS_DIR: `USERS_DIR=\${REDIS_USERS_DIR:-${shQuote(REDIS_USERS_MOUNT_PATH)}}`,
+  TLS_DIR: `TLS_DIR=\${REDIS_TLS_DIR:-${shQuote(REDIS_TLS_MOUNT_PATH)}}`,
 };
 
 interface ScriptParts {
@@ -389,16 +418,17 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
   const binaries = checkBinaries(options.binaries);
   // With ACL users every redis-cli call authenticates as the cluster user, with the password acl.sh keeps.
   const auth = acl ? SH_AUTH_ACL : SH_AUTH;
-  const user = (body: string) => withBinaries(acl ? withClusterUser(body) : body, binaries);
+  const tls = options.tls !== undefined;
+  const user = (body: string) => withTls(withBinaries(acl ? withClusterUser(body) : body, binaries), tls);
   const cliSettings: Array<keyof ScriptSettings> = acl ? ['CLUSTER_USER'] : [];
-  const cliEnv: EnvSetting[] = acl ? ['RUN_DIR'] : [];
+  const cliEnv: EnvSetting[] = [...(acl ? ['RUN_DIR' as const] : []), ...(tls ? ['TLS_DIR' as const] : [])];
   return {
     start: renderScript(s, {
       name: 'start',
       purpose: 'Container entrypoint of a Redis Cluster node: per-pod settings, then redis-server.',
       settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', acl ? 'REPLICATION_USER' : 'AUTH_REQUIRED'],
-      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR'],
-      body: [SH_BASE, SH_LOG, SH_IDENTITY, withBinaries(acl ? aclStart(SH_START) : SH_START, binaries)],
+      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR', ...(tls ? ['TLS_DIR' as const] : [])],
+      body: [SH_BASE, SH_LOG, SH_IDENTITY, withBinaries(tlsStart(acl ? aclStart(SH_START) : SH_START, tls), binaries)],
     }),
     clusterInit: renderScript(s, {
       name: 'cluster-init',
@@ -428,7 +458,14 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
         'USERS_FROM_SECRET', 'CLUSTER_USER', 'REPLICATION_USER', 'METRICS_USER', 'RELOAD_USER', 'CLUSTER_USER_RULES', 'REPLICATION_USER_RULES',
         'METRICS_USER_RULES', 'RELOAD_USER_RULES'],
       env: ['AUTH_DIR', 'USERS_DIR', 'RUN_DIR', 'LOCAL_HOST', 'NL', 'CR'],
-      body: [SH_BASE, SH_LOG, withBinaries(SH_ACL, binaries)],
+      body: [SH_BASE, SH_LOG, withTls(withBinaries(SH_ACL, binaries), tls)],
+    }) : undefined,
+    tls: tls ? renderScript(s, {
+      name: 'tls',
+      purpose: 'Reloads the certificate of a Redis Cluster node when the mounted TLS Secret changes.',
+      settings: ['PORT', 'CMD_TIMEOUT', 'TLS_RELOAD_INTERVAL', ...(acl ? ['RELOAD_USER' as const] : [])],
+      env: ['TLS_DIR', 'RUN_DIR', 'LOCAL_HOST'],
+      body: [SH_BASE, SH_LOG, acl ? SH_TLS_AUTH_ACL : SH_AUTH, withTls(withBinaries(SH_TLS, binaries), tls)],
     }) : undefined,
   };
 }
@@ -449,6 +486,21 @@ function withBinaries(body: string, binaries: RedisBinaries | undefined): string
   return body.split('\n').map(line => (line.trim().startsWith('#')
     ? line
     : line.replace(/\bredis-cli (?=(--user "\$\w+" )?(-h |-x |--cluster ))/g, `${binaries.cli} `).replace(/^exec redis-server /, `exec ${binaries.server} `))).join('\n');
+}
+
+/** Makes every CLI call of a script body talk TLS with the pod's certificate. */
+function withTls(body: string, tls: boolean): string {
+  if (!tls) return body;
+  return body.split('\n').map(line => (line.trim().startsWith('#')
+    ? line
+    : line.replace(/\b([a-z]+-cli) (?=(--user "\$\w+" )?(-h |-x |--cluster ))/g,
+      '$1 --tls --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/tls.crt" --key "$TLS_DIR/tls.key" '))).join('\n');
+}
+
+/** start.sh with TLS: the certificate paths go to the per-pod settings; tls.sh reloads a renewed certificate. */
+function tlsStart(start: string, tls: boolean): string {
+  if (!tls) return start;
+  return replaceOnce(replaceOnce(start, SH_START_TLS_ANCHOR, SH_START_TLS_CONF + SH_START_TLS_ANCHOR), SH_START_EXEC, SH_START_TLS_WATCH + SH_START_EXEC);
 }
 
 /** Adds --user to every redis-cli call of a script body (comments and log messages stay as they are). */
@@ -479,12 +531,13 @@ export function renderRedisClusterFiles(options: RedisClusterFilesOptions): { [f
   }
   const scripts = renderRedisScripts(options);
   return {
-    [REDIS_CONF_FILE]: renderRedisConf({ ...options.config, port }),
+    [REDIS_CONF_FILE]: renderRedisConf({ ...options.config, port, tls: options.tls ? { plaintext: true, ...options.config?.tls, port: options.tls.port } : undefined }),
     [REDIS_START_SCRIPT]: scripts.start,
     [REDIS_CLUSTER_INIT_SCRIPT]: scripts.clusterInit,
     [REDIS_LIVENESS_SCRIPT]: scripts.liveness,
     [REDIS_READINESS_SCRIPT]: scripts.readiness,
     ...(scripts.acl !== undefined ? { [REDIS_ACL_SCRIPT]: scripts.acl } : {}),
+    ...(scripts.tls !== undefined ? { [REDIS_TLS_SCRIPT]: scripts.tls } : {}),
   };
 }
 
@@ -1478,5 +1531,67 @@ case \${1:-} in
   watch) watch ;;
   status) status ;;
   *) die "usage: acl.sh build|watch|status" ;;
+esac
+`;
+
+const SH_START_TLS_ANCHOR = `    printf 'cluster-announce-ip %s\\n' "$(conf_quote "$SELF_IP")"
+`;
+
+const SH_START_TLS_CONF = `    printf 'tls-cert-file %s\\ntls-key-file %s\\ntls-ca-cert-file %s\\n' "$(conf_quote "$TLS_DIR/tls.crt")" \\
+      "$(conf_quote "$TLS_DIR/tls.key")" "$(conf_quote "$TLS_DIR/ca.crt")"
+`;
+
+const SH_START_EXEC = `# Cluster formation and rejoin run beside the server`;
+
+const SH_START_TLS_WATCH = `# A renewed certificate (the kubelet updates the mounted Secret) is loaded without a restart.
+REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/tls.sh" watch &
+`;
+
+const SH_TLS_AUTH_ACL = `
+# The reload loop acts as the reload user, whose random password acl.sh made at start.
+unset REDISCLI_AUTH
+CLI_USER=
+if [ -r "$RUN_DIR/reload-auth" ]; then
+  REDISCLI_AUTH=$(cat "$RUN_DIR/reload-auth")
+  export REDISCLI_AUTH
+  CLI_USER=$RELOAD_USER
+fi
+`;
+
+const SH_TLS = `
+# fingerprint: a checksum of the mounted certificate, key and CA.
+fingerprint() {
+  cat "$TLS_DIR/tls.crt" "$TLS_DIR/tls.key" "$TLS_DIR/ca.crt" 2>/dev/null | cksum
+}
+
+# watch: started by start.sh beside the server; loads a changed certificate (CONFIG SET of the same
+# paths makes the server read the files again).
+watch() {
+  _w_loaded=$(fingerprint)
+  while :; do
+    sleep "$TLS_RELOAD_INTERVAL"
+    if is_uint "\${REDIS_SERVER_PID:-}" && ! kill -0 "$REDIS_SERVER_PID" 2>/dev/null; then
+      exit 0
+    fi
+    _w_now=$(fingerprint)
+    [ "$_w_now" != "$_w_loaded" ] || continue
+    set -- redis-cli -h "$LOCAL_HOST" -p "$PORT"
+    if [ -n "\${CLI_USER:-}" ]; then
+      set -- "$@" --user "$CLI_USER"
+    fi
+    _w_reply=$(timeout "$CMD_TIMEOUT" "$@" CONFIG SET tls-cert-file "$TLS_DIR/tls.crt" tls-key-file "$TLS_DIR/tls.key" \\
+      tls-ca-cert-file "$TLS_DIR/ca.crt" </dev/null 2>&1 | tr -d '\\r')
+    if [ "$_w_reply" = OK ]; then
+      _w_loaded=$_w_now
+      log "loaded the renewed certificate"
+    else
+      log "error: loading the changed certificate failed (retrying): $_w_reply"
+    fi
+  done
+}
+
+case \${1:-} in
+  watch) watch ;;
+  *) die "usage: tls.sh watch" ;;
 esac
 `;
