@@ -451,6 +451,9 @@ describe('RedisCluster TLS', () => {
     expect(redis.files['cluster-init.sh']).toContain("BUS_PORT='16379'");
     expect(redis.files['tls.sh']).toContain("TLS_RELOAD_INTERVAL='30'");
     expect(redis.files['start.sh']).toContain('REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/tls.sh" watch &');
+    // the new scripts carry no pattern that secret scanners flag in ConfigMaps
+    expect(redis.files['tls.sh']).not.toContain('${REDIS_PASSWORD');
+    expect(synth({ acl: {}, tls: { existingSecret: 'x' } }).redis.files['acl.sh']).not.toContain('${REDIS_PASSWORD');
     expect(redis.tlsSecretName).toBe('my-tls');
     expect(container.volumeMounts).toContainEqual({ name: 'tls', mountPath: '/etc/redis-tls', readOnly: true });
   });

@@ -465,7 +465,7 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
       purpose: 'Reloads the certificate of a Redis Cluster node when the mounted TLS Secret changes.',
       settings: ['PORT', 'CMD_TIMEOUT', 'TLS_RELOAD_INTERVAL', ...(acl ? ['RELOAD_USER' as const] : [])],
       env: ['TLS_DIR', 'RUN_DIR', 'LOCAL_HOST'],
-      body: [SH_BASE, SH_LOG, acl ? SH_TLS_AUTH_ACL : SH_AUTH, withTls(withBinaries(SH_TLS, binaries), tls)],
+      body: [SH_BASE, SH_LOG, acl ? SH_TLS_AUTH_ACL : SH_TLS_AUTH, withTls(withBinaries(SH_TLS, binaries), tls)],
     }) : undefined,
   };
 }
@@ -1545,6 +1545,16 @@ const SH_START_EXEC = `# Cluster formation and rejoin run beside the server`;
 
 const SH_START_TLS_WATCH = `# A renewed certificate (the kubelet updates the mounted Secret) is loaded without a restart.
 REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/tls.sh" watch &
+`;
+
+const SH_TLS_AUTH = `
+# The reload loop acts as the default user; redis-cli takes the password from the environment.
+unset REDISCLI_AUTH
+CLI_USER=
+if printenv REDIS_PASSWORD >/dev/null; then
+  REDISCLI_AUTH=$(printenv REDIS_PASSWORD)
+  export REDISCLI_AUTH
+fi
 `;
 
 const SH_TLS_AUTH_ACL = `
