@@ -5,6 +5,10 @@ cd "$(dirname "$0")/.."
 if [ -f scripts/ensure-redis.sh ]; then
   bash scripts/ensure-redis.sh
 fi
+# Valkey 8 binaries for the real-Valkey tests (skipped with a warning when they cannot be had)
+if [ -f scripts/ensure-valkey.sh ]; then
+  bash scripts/ensure-valkey.sh
+fi
 # the failover controller program is bundled from TypeScript; the constructs embed the bundle
 node scripts/bundle-controller.js >/dev/null
 exec npx jest "$@"

@@ -5,6 +5,8 @@ export * from './failover-budget';
 export * from './failover-controller';
 export * from './rwop-stateful-app';
 export { AppendFsync, MaxMemoryPolicy } from './redis/config';
+export { RedisResourcesPreset } from './redis/resources';
+export { RedisFlavour } from './redis/flavour';
 export type { RdbSavePoint, RedisPersistenceOptions } from './redis/config';
 export * from './placement-center';
 export { PlacementCenterRelease } from './placement-center-release';

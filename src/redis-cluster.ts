@@ -1,14 +1,18 @@
 import { createHash } from 'crypto';
-import { ApiObject, Duration, Names, Size } from 'cdk8s';
-import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Volume } from 'cdk8s-plus-28';
+import { ApiObject, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
+import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
 import { Probe, ProbeTimings } from './probe';
 import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
-  REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_DEFAULT_IMAGE, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
+  REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
   REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
+  REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER, REDIS_TLS_MOUNT_PATH,
 } from './redis';
+import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
+import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, propError, wholeSeconds } from './validation';
@@ -30,6 +34,100 @@ export interface RedisAuthOptions {
    * @default password
    */
   readonly existingSecretPasswordKey?: string;
+}
+
+/** ACL users of a Redis Cluster, from Secrets you own. */
+export interface RedisAclOptions {
+  /**
+   * Use ACL users. At start each node assembles an ACL file under its private tmp dir from the
+   * mounted auth Secret (and `usersSecret`); passwords never enter the ConfigMap.
+   * @default true (when the options are given)
+   */
+  readonly enabled?: boolean;
+  /**
+   * Secret you own with one key per application user: the key is the user name, the value its ACL
+   * rules on one line, e.g. `on #<sha256 of the password> ~app:* +@read +@write +ping` (or `>password`
+   * for a password without spaces). `default`, `cluster-admin`, `replication` and `metrics` are reserved.
+   * @default - no application users
+   */
+  readonly usersSecret?: string;
+  /**
+   * ACL rules of the default user (the one clients without a user name get); its password is the
+   * auth Secret's `existingSecretPasswordKey`. `off` disables it.
+   * @default "~* &* +@all"
+   */
+  readonly defaultUserRules?: string;
+  /**
+   * Key of the auth Secret with the password of the internal `cluster-admin` user (lifecycle scripts,
+   * probes, redis-cli --cluster) and `replication` user (masteruser). Only the Redis pods need it.
+   * @default "cluster-password"
+   */
+  readonly clusterPasswordKey?: string;
+  /**
+   * Key of the auth Secret with the password of the `metrics` user of the exporter (used when metrics are on).
+   * @default "metrics-password"
+   */
+  readonly metricsPasswordKey?: string;
+  /**
+   * How often each node checks the mounted Secrets and applies changed users and passwords without a
+   * restart (`ACL LOAD`, `CONFIG SET masterauth`). The kubelet itself takes up to about a minute to
+   * update a mounted Secret.
+   * @default Duration.seconds(10)
+   */
+  readonly reloadInterval?: Duration;
+}
+
+/** A cert-manager issuer. */
+export interface RedisTlsIssuer {
+  /** Name of the Issuer or ClusterIssuer. */
+  readonly name: string;
+  /**
+   * Kind of the issuer.
+   * @default "Issuer"
+   */
+  readonly kind?: string;
+  /**
+   * API group of the issuer (external issuers have their own).
+   * @default "cert-manager.io"
+   */
+  readonly group?: string;
+}
+
+/** TLS for clients, replication and the cluster bus. */
+export interface RedisTlsOptions {
+  /**
+   * Use TLS.
+   * @default true (when the options are given)
+   */
+  readonly enabled?: boolean;
+  /**
+   * Secret you own with `tls.crt`, `tls.key` and `ca.crt` (the layout cert-manager writes). The
+   * certificate must cover the pods' names (`*.<name>-headless.<namespace>.svc.<domain>`), the client
+   * Service and, for the exporter, `localhost`. Exactly one of `existingSecret` and `issuer`.
+   * @default - the Secret of the Certificate made from `issuer`
+   */
+  readonly existingSecret?: string;
+  /**
+   * Create a cert-manager Certificate `<name>-tls` (Secret `<name>-tls`) from this issuer, with DNS
+   * names covering every pod, both Services and localhost.
+   * @default - none: `existingSecret` is required
+   */
+  readonly issuer?: RedisTlsIssuer;
+  /**
+   * TLS client port.
+   * @default - `port` + 1 while plaintext is served, else `port`
+   */
+  readonly port?: number;
+  /**
+   * Keep serving plain TCP on `port` next to TLS. Replication and the cluster bus use TLS either way.
+   * @default true
+   */
+  readonly plaintext?: boolean;
+  /**
+   * How often each node checks the mounted certificate and loads a renewed one without a restart.
+   * @default Duration.minutes(1)
+   */
+  readonly reloadInterval?: Duration;
 }
 
 /** Persistent data volume of every node. */
@@ -128,8 +226,14 @@ export interface RedisClusterProps {
    */
   readonly replicasPerShard?: number;
   /**
-   * Redis image: the official image, pinned.
-   * @default "docker.io/library/redis:7.4.2"
+   * Server flavour: Redis 7.4, Redis 8 or Valkey 8. It picks the default image and the binary names the
+   * scripts call (valkey-server and valkey-cli for Valkey).
+   * @default RedisFlavour.REDIS_7_4
+   */
+  readonly flavour?: RedisFlavour;
+  /**
+   * Image, pinned; it must match the flavour.
+   * @default - the flavour's pinned image: "docker.io/library/redis:7.4.2", "docker.io/library/redis:8.2.2" or "docker.io/valkey/valkey:8.1.4"
    */
   readonly image?: string;
   /**
@@ -148,13 +252,25 @@ export interface RedisClusterProps {
    */
   readonly auth?: RedisAuthOptions;
   /**
+   * ACL users from Secrets (requires auth): a default user with configurable rules, least-privilege
+   * internal users for the cluster scripts, replication and the exporter, and application users.
+   * @default - no ACL users: one password (requirepass) for everything
+   */
+  readonly acl?: RedisAclOptions;
+  /**
+   * TLS for clients, replication and the cluster bus, from your Secret or a cert-manager Certificate.
+   * @default - no TLS
+   */
+  readonly tls?: RedisTlsOptions;
+  /**
    * Data volumes.
    * @default - 8 GiB per node on the cluster's default class
    */
   readonly persistence?: RedisPersistenceVolumeOptions;
   /**
-   * maxmemory of each node.
-   * @default - no limit
+   * maxmemory of each node. Refused above the Redis container's memory limit, where the kernel would
+   * kill the node before Redis evicts or refuses writes.
+   * @default - 75 % of the memory limit with `resourcesPreset`, otherwise no limit
    */
   readonly maxMemory?: Size;
   /**
@@ -183,10 +299,16 @@ export interface RedisClusterProps {
    */
   readonly extraSettings?: { [name: string]: string };
   /**
-   * Resources of the Redis container.
-   * @default - requests 100m CPU / 256 MiB, limit 1 GiB (raise with maxMemory)
+   * Resources of the Redis container. Cannot be combined with `resourcesPreset`.
+   * @default - requests 100m CPU / 256 MiB, limit 1 GiB (raise with maxMemory), unless `resourcesPreset` is set
    */
   readonly resources?: ContainerResources;
+  /**
+   * A named size for the Redis container (CPU request, memory request = limit) that also sets `maxmemory`
+   * to 75 % of the memory limit unless `maxMemory` is given. Cannot be combined with `resources`.
+   * @default - `resources`, or their default
+   */
+  readonly resourcesPreset?: RedisResourcesPreset;
   /**
    * Time limit of one redis-cli call in the probes and lifecycle scripts; probe timeouts are one second more.
    * @default Duration.seconds(4)
@@ -258,6 +380,8 @@ export class RedisCluster extends Construct {
   public readonly networkPolicy?: k8s.KubeNetworkPolicy;
   /** The ServiceMonitor, when asked for. */
   public readonly serviceMonitor?: ApiObject;
+  /** Server flavour. */
+  public readonly flavour: RedisFlavour;
   /** Number of masters. */
   public readonly shards: number;
   /** Replicas per master. */
@@ -270,6 +394,16 @@ export class RedisCluster extends Construct {
   public readonly authSecretName?: string;
   /** Key of the password in that Secret (not set with auth off). */
   public readonly authSecretKey?: string;
+  /** TLS client port (undefined without TLS). */
+  public readonly tlsPort?: number;
+  /** Secret with the TLS certificate (undefined without TLS). */
+  public readonly tlsSecretName?: string;
+  /** The cert-manager Certificate, when the construct created one. */
+  public readonly certificate?: ApiObject;
+  /** Secret of the application ACL users (undefined without one). */
+  public readonly aclUsersSecretName?: string;
+  /** maxmemory of each node, given or derived from the preset (undefined: no limit). */
+  public readonly maxMemory?: Size;
 
   /**
    * Define the RedisCluster in a scope.
@@ -302,6 +436,32 @@ export class RedisCluster extends Construct {
       this.authSecretKey = key;
     }
 
+    const acl = props.acl && (props.acl.enabled ?? true) ? props.acl : undefined;
+    if (props.acl?.enabled === false && (props.acl.usersSecret !== undefined || props.acl.defaultUserRules !== undefined
+      || props.acl.clusterPasswordKey !== undefined || props.acl.metricsPasswordKey !== undefined || props.acl.reloadInterval !== undefined)) {
+      throw propError(this, 'acl.enabled', false, 'cannot be false while other acl options are set (they would be ignored)');
+    }
+    if (acl && !authEnabled) {
+      throw propError(this, 'acl', 'enabled', 'needs auth: ACL users authenticate with passwords from the auth Secret; remove auth.enabled false or the acl options');
+    }
+    const aclKey = (prop: string, value: string) => {
+      if (!/^[-._a-zA-Z0-9]+$/.test(value) || value.length > 244) {
+        throw propError(this, prop, value, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 244 characters (".previous" is appended during a rotation)');
+      }
+      return value;
+    };
+    const clusterPasswordKey = acl ? aclKey('acl.clusterPasswordKey', acl.clusterPasswordKey ?? 'cluster-password') : undefined;
+    const metricsPasswordKey = acl ? aclKey('acl.metricsPasswordKey', acl.metricsPasswordKey ?? 'metrics-password') : undefined;
+    if (acl && this.authSecretKey !== undefined && (clusterPasswordKey === this.authSecretKey || metricsPasswordKey === this.authSecretKey || clusterPasswordKey === metricsPasswordKey)) {
+      throw propError(this, 'acl.clusterPasswordKey', clusterPasswordKey,
+        `must differ from auth.existingSecretPasswordKey (${this.authSecretKey}) and acl.metricsPasswordKey (${metricsPasswordKey}): each user gets its own password`);
+    }
+    const usersSecret = acl?.usersSecret !== undefined ? checkDnsSubdomain(this, 'acl.usersSecret', acl.usersSecret) : undefined;
+    this.aclUsersSecretName = usersSecret;
+    if (usersSecret !== undefined && usersSecret === this.authSecretName) {
+      throw propError(this, 'acl.usersSecret', usersSecret, 'must differ from the auth Secret: every key of the users Secret becomes a user');
+    }
+
     const metrics = props.metrics && (props.metrics.enabled ?? true) ? props.metrics : undefined;
     const metricsPort = metrics ? checkPort(this, 'metrics.port', metrics.port ?? 9121) : undefined;
     if (metricsPort !== undefined && (metricsPort === this.port || metricsPort === busPort)) {
@@ -314,6 +474,60 @@ export class RedisCluster extends Construct {
       throw propError(this, 'metrics.serviceMonitor', metrics?.serviceMonitor, 'must be true when scrapeInterval or serviceMonitorLabels are set');
     }
 
+    if (props.resourcesPreset !== undefined && props.resources !== undefined) {
+      throw propError(this, 'resourcesPreset', props.resourcesPreset, 'cannot be combined with resources: choose a preset or explicit resources');
+    }
+    let resources: ContainerResources = props.resources ?? {
+      cpu: { request: Cpu.millis(100) },
+      memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
+    };
+    if (props.resourcesPreset !== undefined) {
+      const preset = presetResources(props.resourcesPreset);
+      if (!preset) throw propError(this, 'resourcesPreset', props.resourcesPreset, `must be one of ${presetNames().join(', ')}`);
+      resources = preset;
+    }
+    const memoryLimit = resources.memory?.limit;
+    this.maxMemory = props.maxMemory ?? (props.resourcesPreset !== undefined && memoryLimit ? derivedMaxMemory(memoryLimit) : undefined);
+    if (props.maxMemory instanceof Size && memoryLimit instanceof Size) {
+      const kib = (s: Size) => s.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
+      const mib = (s: Size) => `${Math.round(kib(s) / 1.024) / 1000} MiB`;
+      if (kib(props.maxMemory) > kib(memoryLimit)) {
+        const source = props.resourcesPreset !== undefined ? `resourcesPreset ${props.resourcesPreset}` : props.resources ? 'resources.memory.limit' : 'the default resources';
+        throw propError(this, 'maxMemory', props.maxMemory,
+          `must not exceed the Redis container's memory limit (${mib(memoryLimit)} from ${source}): the kernel would kill the node before Redis evicts or refuses writes; ` +
+          `accepted: at most the limit, better about 75 % of it (${mib(derivedMaxMemory(memoryLimit))}), or a higher limit`);
+      }
+    }
+
+    const tls = props.tls && (props.tls.enabled ?? true) ? props.tls : undefined;
+    if (props.tls?.enabled === false && (props.tls.existingSecret !== undefined || props.tls.issuer !== undefined || props.tls.port !== undefined
+      || props.tls.plaintext !== undefined || props.tls.reloadInterval !== undefined)) {
+      throw propError(this, 'tls.enabled', false, 'cannot be false while other tls options are set (they would be ignored)');
+    }
+    if (tls) {
+      if ((tls.existingSecret === undefined) === (tls.issuer === undefined)) {
+        throw propError(this, 'tls', tls.existingSecret !== undefined ? 'existingSecret and issuer' : 'neither existingSecret nor issuer',
+          'needs exactly one certificate source: tls.existingSecret (a Secret with tls.crt, tls.key and ca.crt) or tls.issuer (a cert-manager issuer)');
+      }
+      const plaintext = tls.plaintext ?? true;
+      this.tlsPort = checkPort(this, 'tls.port', tls.port ?? (plaintext ? this.port + 1 : this.port));
+      if ((plaintext && this.tlsPort === this.port) || this.tlsPort === busPort || this.tlsPort === metricsPort) {
+        throw propError(this, 'tls.port', this.tlsPort, `clashes with the ${plaintext && this.tlsPort === this.port ? 'plaintext client' : this.tlsPort === busPort ? 'cluster bus' : 'metrics'} port; accepted: another free port`);
+      }
+      if (tls.issuer) {
+        checkDnsSubdomain(this, 'tls.issuer.name', tls.issuer.name);
+        if (tls.issuer.kind !== undefined && !/^[A-Z][A-Za-z0-9]*$/.test(tls.issuer.kind)) {
+          throw propError(this, 'tls.issuer.kind', tls.issuer.kind, 'must be a Kubernetes kind such as Issuer or ClusterIssuer');
+        }
+        if (tls.issuer.group !== undefined) checkDnsSubdomain(this, 'tls.issuer.group', tls.issuer.group);
+      }
+      this.tlsSecretName = checkDnsSubdomain(this, tls.existingSecret !== undefined ? 'tls.existingSecret' : 'name', tls.existingSecret ?? `${name}-tls`);
+    }
+
+    const flavour = flavourDetails(props.flavour ?? RedisFlavour.REDIS_7_4);
+    if (!flavour) throw propError(this, 'flavour', props.flavour, `must be one of ${flavourNames().join(', ')}`);
+    this.flavour = props.flavour ?? RedisFlavour.REDIS_7_4;
+
     const files = this.wrap(() => renderRedisClusterFiles({
       statefulSetName: name,
       headlessServiceName: `${name}-headless`,
@@ -322,12 +536,24 @@ export class RedisCluster extends Construct {
       port: this.port,
       clusterDomain,
       authEnabled,
+      acl: acl && this.authSecretKey && clusterPasswordKey ? {
+        passwordKey: this.authSecretKey,
+        clusterPasswordKey,
+        metricsPasswordKey: metrics ? metricsPasswordKey : undefined,
+        defaultUserRules: acl.defaultUserRules,
+        usersFromSecret: usersSecret !== undefined,
+        reloadInterval: acl.reloadInterval,
+      } : undefined,
       commandTimeout: props.commandTimeout,
       joinTimeout: props.joinTimeout,
+      // Redis flavours keep the scripts as they are; Valkey's binaries have their own names
+      binaries: flavour.server !== 'redis-server' ? { server: flavour.server, cli: flavour.cli } : undefined,
+      tls: tls && this.tlsPort !== undefined ? { port: this.tlsPort, reloadInterval: tls.reloadInterval } : undefined,
       config: {
+        tls: tls && this.tlsPort !== undefined ? { port: this.tlsPort, plaintext: tls.plaintext ?? true } : undefined,
         clusterNodeTimeout: props.clusterNodeTimeout,
         clusterRequireFullCoverage: props.clusterRequireFullCoverage,
-        maxMemory: props.maxMemory,
+        maxMemory: this.maxMemory,
         maxMemoryPolicy: props.maxMemoryPolicy,
         persistence: props.dataPersistence,
         extraSettings: props.extraSettings,
@@ -356,19 +582,20 @@ export class RedisCluster extends Construct {
       [REDIS_POD_IP_ENV]: EnvValue.fromFieldRef('status.podIP' as any),
       [REDIS_POD_NAMESPACE_ENV]: EnvValue.fromFieldRef('metadata.namespace' as any),
     };
-    if (this.authSecretName && this.authSecretKey) {
+    if (this.authSecretName && this.authSecretKey && !acl) {
       env[REDIS_PASSWORD_ENV] = { value: undefined, valueFrom: { secretKeyRef: { name: this.authSecretName, key: this.authSecretKey } } } as EnvValue;
     }
     const containers: StatefulContainer[] = [{
       name: 'redis',
-      image: props.image ?? `docker.io/library/${REDIS_DEFAULT_IMAGE}`,
+      image: props.image ?? flavour.image,
       command: script(REDIS_START_SCRIPT),
       env,
-      ports: [{ name: 'redis', port: this.port }, { name: 'cluster-bus', port: busPort }],
-      resources: props.resources ?? {
-        cpu: { request: Cpu.millis(100) },
-        memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) },
-      },
+      ports: [
+        ...(tls && tls.plaintext === false ? [] : [{ name: 'redis', port: this.port }]),
+        ...(this.tlsPort !== undefined ? [{ name: 'redis-tls', port: this.tlsPort }] : []),
+        { name: 'cluster-bus', port: busPort },
+      ],
+      resources,
       liveness: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
       readiness: Probe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
       startup: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), {
@@ -377,18 +604,31 @@ export class RedisCluster extends Construct {
       mounts: [
         { volume: 'data', path: REDIS_DATA_MOUNT_PATH },
         { volume: 'config', path: REDIS_CONFIG_MOUNT_PATH, readOnly: true },
+        ...(acl ? [{ volume: 'auth', path: REDIS_AUTH_MOUNT_PATH, readOnly: true }] : []),
+        ...(usersSecret !== undefined ? [{ volume: 'users', path: REDIS_USERS_MOUNT_PATH, readOnly: true }] : []),
+        ...(this.tlsSecretName !== undefined ? [{ volume: 'tls', path: REDIS_TLS_MOUNT_PATH, readOnly: true }] : []),
       ],
       writablePaths: [REDIS_TMP_MOUNT_PATH],
     }];
     if (metrics && metricsPort !== undefined) {
       const exporterEnv: { [name: string]: EnvValue } = {
-        REDIS_ADDR: EnvValue.fromValue(`redis://127.0.0.1:${this.port}`),
+        REDIS_ADDR: EnvValue.fromValue(this.tlsPort !== undefined ? `rediss://localhost:${this.tlsPort}` : `redis://127.0.0.1:${this.port}`),
         REDIS_EXPORTER_IS_CLUSTER: EnvValue.fromValue('true'),
         REDIS_EXPORTER_WEB_LISTEN_ADDRESS: EnvValue.fromValue(`:${metricsPort}`),
       };
       if (env[REDIS_PASSWORD_ENV]) exporterEnv.REDIS_PASSWORD = env[REDIS_PASSWORD_ENV];
+      if (acl && this.authSecretName && metricsPasswordKey) {
+        exporterEnv.REDIS_USER = EnvValue.fromValue(REDIS_METRICS_USER);
+        exporterEnv.REDIS_PASSWORD = { value: undefined, valueFrom: { secretKeyRef: { name: this.authSecretName, key: metricsPasswordKey } } } as EnvValue;
+      }
+      if (this.tlsPort !== undefined) {
+        exporterEnv.REDIS_EXPORTER_TLS_CA_CERT_FILE = EnvValue.fromValue(`${REDIS_TLS_MOUNT_PATH}/ca.crt`);
+        exporterEnv.REDIS_EXPORTER_TLS_CLIENT_CERT_FILE = EnvValue.fromValue(`${REDIS_TLS_MOUNT_PATH}/tls.crt`);
+        exporterEnv.REDIS_EXPORTER_TLS_CLIENT_KEY_FILE = EnvValue.fromValue(`${REDIS_TLS_MOUNT_PATH}/tls.key`);
+      }
       containers.push({
         name: 'metrics',
+        mounts: this.tlsPort !== undefined ? [{ volume: 'tls', path: REDIS_TLS_MOUNT_PATH, readOnly: true }] : undefined,
         image: metrics.image ?? DEFAULT_EXPORTER_IMAGE,
         env: exporterEnv,
         ports: [{ name: 'metrics', port: metricsPort }],
@@ -415,7 +655,13 @@ export class RedisCluster extends Construct {
       headlessService: { publishNotReadyAddresses: true },
       containers,
       volumeClaimTemplates: [{ name: 'data', size: persistence.size ?? Size.gibibytes(8), storageClass: persistence.storageClass ?? this.storageClass }],
-      volumes: [Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', `${name}-config`), { name: 'config' })],
+      volumes: [
+        Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', `${name}-config`), { name: 'config' }),
+        // mounted, not env: a changed Secret reaches the running pod (group-readable through fsGroup)
+        ...(acl && this.authSecretName ? [Volume.fromSecret(this, 'AuthVolume', Secret.fromSecretName(this, 'AuthRef', this.authSecretName), { name: 'auth', defaultMode: 0o440 })] : []),
+        ...(usersSecret !== undefined ? [Volume.fromSecret(this, 'UsersVolume', Secret.fromSecretName(this, 'UsersRef', usersSecret), { name: 'users', defaultMode: 0o440 })] : []),
+        ...(this.tlsSecretName !== undefined ? [Volume.fromSecret(this, 'TlsVolume', Secret.fromSecretName(this, 'TlsRef', this.tlsSecretName), { name: 'tls', defaultMode: 0o440 })] : []),
+      ],
       security: { runAsUser: checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647) },
       disruptionBudget: props.disruptionBudget ?? DisruptionBudget.maxUnavailable(1),
       scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },
@@ -429,7 +675,8 @@ export class RedisCluster extends Construct {
       spec: {
         selector: this.workload.selectorLabels,
         ports: [
-          { name: 'redis', port: this.port, targetPort: k8s.IntOrString.fromString('redis') },
+          ...(tls && tls.plaintext === false ? [] : [{ name: 'redis', port: this.port, targetPort: k8s.IntOrString.fromString('redis') }]),
+          ...(this.tlsPort !== undefined ? [{ name: 'redis-tls', port: this.tlsPort, targetPort: k8s.IntOrString.fromString('redis-tls') }] : []),
           ...(metricsPort !== undefined ? [{ name: 'metrics', port: metricsPort, targetPort: k8s.IntOrString.fromString('metrics') }] : []),
         ],
       },
@@ -450,8 +697,12 @@ export class RedisCluster extends Construct {
           namespaceSelector: np.allowedClientNamespaceLabels ? { matchLabels: np.allowedClientNamespaceLabels } : undefined,
         });
       }
+      const clientPorts = [
+        ...(tls && tls.plaintext === false ? [] : [this.port]),
+        ...(this.tlsPort !== undefined ? [this.tlsPort] : []),
+      ];
       const ingress: k8s.NetworkPolicyIngressRule[] = [
-        { from: clients, ports: [{ port: k8s.IntOrString.fromNumber(this.port), protocol: 'TCP' }] },
+        { from: clients, ports: clientPorts.map(p => ({ port: k8s.IntOrString.fromNumber(p), protocol: 'TCP' })) },
         { from: [members], ports: [{ port: k8s.IntOrString.fromNumber(busPort), protocol: 'TCP' }] },
       ];
       if (metricsPort !== undefined) {
@@ -461,6 +712,22 @@ export class RedisCluster extends Construct {
       this.networkPolicy = new k8s.KubeNetworkPolicy(this, 'NetworkPolicy', {
         metadata: { name, namespace: props.namespace, labels: this.workload.labels },
         spec: { podSelector: { matchLabels: this.workload.selectorLabels }, policyTypes: ['Ingress'], ingress },
+      });
+    }
+
+    if (tls?.issuer && this.tlsSecretName) {
+      const ns = this.workload.namespace;
+      const svc = (service: string) => [`${service}.${ns}.svc.${clusterDomain}`, `${service}.${ns}.svc`, `${service}.${ns}`, service];
+      this.certificate = new Certificate(this, 'Certificate', {
+        metadata: { name: `${name}-tls`, namespace: props.namespace, labels: this.workload.labels },
+        spec: {
+          secretName: this.tlsSecretName,
+          issuerRef: { name: tls.issuer.name, kind: tls.issuer.kind ?? 'Issuer', group: tls.issuer.group ?? 'cert-manager.io' },
+          // every pod (also the ones a later shards increase adds), both Services, and localhost for the exporter
+          dnsNames: [`*.${name}-headless.${ns}.svc.${clusterDomain}`, ...svc(`${name}-headless`), ...svc(name), 'localhost'],
+          ipAddresses: ['127.0.0.1'],
+          usages: [CertificateSpecUsages.SERVER_AUTH, CertificateSpecUsages.CLIENT_AUTH, CertificateSpecUsages.DIGITAL_SIGNATURE, CertificateSpecUsages.KEY_ENCIPHERMENT],
+        },
       });
     }
 

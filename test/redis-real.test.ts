@@ -1,4 +1,5 @@
 import { execFile, execFileSync, spawn } from 'child_process';
+import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as os from 'os';
 import * as path from 'path';
@@ -9,7 +10,7 @@ import {
 import { confQuote, shQuote } from '../src/redis/quote';
 import { ensureRedis, RedisFiles, RedisHarness, waitFor } from './support/redis-harness';
 import { Testing } from 'cdk8s';
-import { RedisCluster, RedisClusterProps } from '../src';
+import { RedisCluster, RedisClusterProps, RedisFlavour, RedisResourcesPreset } from '../src';
 import { findObject } from './support/validate';
 
 /** The ConfigMap data exactly as the construct synthesizes it: the real-Redis tests run what users deploy. */
@@ -177,6 +178,10 @@ describe('renderRedisScripts', () => {
     [{ commandTimeout: Duration.millis(500) }, 'invalid commandTimeout (500 millis): must be a whole number of seconds from 1 s to 60 s'],
     [{ joinTimeout: Duration.seconds(5) }, 'invalid joinTimeout (5 seconds): must be a whole number of seconds from 10 s to 86400 s'],
     [{ port: 6380, config: { port: 6381 } }, 'invalid config.port (6381): must be unset or equal to port (6380)'],
+    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: 'on >secret ~*' } }, 'invalid acl.defaultUserRules ("on >secret ~*"): must not set passwords (found ">secret"): the password comes from the auth Secret and never enters the ConfigMap'],
+    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: 'nopass' } }, 'invalid acl.defaultUserRules ("nopass"): must not set passwords (found "nopass")'],
+    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: '~*\nuser x on' } }, 'invalid acl.defaultUserRules ("~*\\nuser x on"): must be ACL rules on one line, without control characters'],
+    [{ acl: { passwordKey: 'pass word', clusterPasswordKey: 'c' } }, 'invalid acl.passwordKey ("pass word"): must be a Secret data key'],
   ])('rejects %j', (options, message) => {
     expect(() => renderRedisClusterFiles({ ...BASE, ...options } as RedisClusterFilesOptions)).toThrow(message);
   });
@@ -284,10 +289,36 @@ describe('real redis-server', () => {
   });
 });
 
+describe('real redis-server reads the synthesized redis.conf', () => {
+  beforeAll(() => ensureRedis());
+
+  test('a resources preset\'s derived maxmemory is what the server runs with (nano: 75 % of 128 MiB)', async () => {
+    const files = synthesizedFiles({ resourcesPreset: RedisResourcesPreset.NANO, port: 7393 });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-preset-'));
+    const address = `127.${16 + Math.floor(Math.random() * 234)}.251.1`;
+    fs.writeFileSync(path.join(dir, 'redis.conf'), files['redis.conf']);
+    const child = spawn('redis-server', [path.join(dir, 'redis.conf'), '--bind', address, '--dir', dir], { detached: true, stdio: 'ignore' });
+    const cli = (...a: string[]) => run('redis-cli', ['-h', address, '-p', '7393', ...a]);
+    try {
+      await waitFor('redis-server', async () => (await cli('PING')).output.trim() === 'PONG', 10_000, 100);
+      expect((await cli('CONFIG', 'GET', 'maxmemory')).output.trim().split('\n')).toEqual(['maxmemory', String(96 * 1024 * 1024)]);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
 /** Waits until every running pod reports a healthy cluster of `nodes` nodes with all slots. */
 async function waitHealthy(h: RedisHarness, nodes: number, timeoutMs = 90_000): Promise<void> {
   try {
     await waitFor(`a healthy cluster of ${nodes} nodes`, async () => {
+      // every node counts: pods whose server exited at once must not make the check pass vacuously
+      if (h.runningOrdinals().length !== nodes) return false;
       for (const o of h.runningOrdinals()) {
         const info = await h.clusterInfo(o);
         if (info.cluster_state !== 'ok' || info.cluster_slots_assigned !== '16384' || info.cluster_known_nodes !== String(nodes)) {
@@ -505,5 +536,427 @@ describe('Redis Cluster in the plain three-pod shape: 3 shards, no replicas, aut
     expect(await checkOutput(h, 1)).toContain('[OK] All 16384 slots covered.');
     expect(await h.clusterCommand(['SET', 'a', '1'])).toBe('OK');
     expect(await h.clusterCommand(['GET', 'a'])).toBe('1');
+  });
+});
+
+/** Writes a Secret as the kubelet mounts it: one file per key. */
+function writeSecretDir(dir: string, data: { [key: string]: string }): void {
+  fs.mkdirSync(dir, { recursive: true });
+  for (const f of fs.readdirSync(dir)) fs.rmSync(path.join(dir, f));
+  for (const [key, value] of Object.entries(data)) fs.writeFileSync(path.join(dir, key), value, { mode: 0o440 });
+}
+
+describe('ACL users from Secrets (real redis-server)', () => {
+  const defaultPassword = 'default pw "1" $HOME';
+  const clusterPassword = 'cluster pw \\ 2';
+  const metricsPassword = 'metrics-pw-3';
+  const readerHash = createHash('sha256').update('reader pw').digest('hex');
+  const props: RedisClusterProps = {
+    port: 7321, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+    metrics: {},
+    acl: { usersSecret: 'redis-users', defaultUserRules: '~* &* +@all -@admin -flushall -flushdb', reloadInterval: Duration.seconds(1) },
+  };
+  let h: RedisHarness;
+  let secrets: string;
+  let poll: { stop: () => Promise<string[]> } | undefined;
+  const users = (appPasswords: string) => ({
+    app: `on ${appPasswords} ~app:* +@read +@write +ping\n`,
+    reader: `on #${readerHash} ~* +get +ping`,
+    watcher: 'on >watch-pw -@all +ping +cluster|info',
+  });
+
+  beforeAll(() => {
+    secrets = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-secrets-'));
+    writeSecretDir(path.join(secrets, 'auth'), { 'password': `${defaultPassword}\n`, 'cluster-password': clusterPassword, 'metrics-password': metricsPassword });
+    writeSecretDir(path.join(secrets, 'users'), users('>app-pw'));
+    h = new RedisHarness({
+      files: synthesizedFiles(props), statefulSetName: 'redis', password: defaultPassword,
+      env: { REDIS_AUTH_DIR: path.join(secrets, 'auth'), REDIS_USERS_DIR: path.join(secrets, 'users') },
+    });
+  });
+  afterAll(async () => {
+    await poll?.stop();
+    await h?.dispose();
+    if (secrets) fs.rmSync(secrets, { recursive: true, force: true });
+  });
+
+  /** One command as `user` against pod `ordinal`. */
+  const as = (user: string, password: string, ordinal: number, ...args: string[]) => run('redis-cli', ['--user', user, '-h', h.addressOf(ordinal), '-p', String(h.port), ...args],
+    { env: { PATH: process.env.PATH, REDISCLI_AUTH: password } }).then(r => r.output.trim());
+  const NOPERM = /^NOPERM/;
+
+  test('a cluster forms and replicas sync through the least-privilege users; no password in the ConfigMap or the ACL file', async () => {
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect((await shards(h, 0)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    // the replication user authenticates (the first full sync waits for repl-diskless-sync-delay, 5 s)
+    await waitFor('replica 1 in sync', async () => /master_link_status:up/.test(await h.cli(1, 'INFO', 'replication')), 30_000);
+    const files = synthesizedFiles(props);
+    for (const content of Object.values(files)) {
+      for (const secret of [defaultPassword, clusterPassword, metricsPassword, 'app-pw', 'reader pw']) expect(content).not.toContain(secret);
+    }
+    const aclFile = path.join(h.root, 'pod-0', 'run', 'users.acl');
+    expect(fs.statSync(aclFile).mode & 0o777).toBe(0o600);
+    const acl = fs.readFileSync(aclFile, 'utf8');
+    for (const secret of [defaultPassword, clusterPassword, metricsPassword]) expect(acl).not.toContain(secret);
+    expect((await h.cli(0, 'ACL', 'WHOAMI'))).toBe('default');
+    expect(await as('cluster-admin', clusterPassword, 0, 'ACL', 'WHOAMI')).toMatch(NOPERM);
+  });
+
+  test('each user can do what it should and nothing else', async () => {
+    // default: data yes, admin and flushes no
+    expect(await h.clusterCommand(['SET', 'k1', 'v1'])).toBe('OK');
+    expect(await h.clusterCommand(['GET', 'k1'])).toBe('v1');
+    for (const cmd of [['CONFIG', 'SET', 'maxmemory', '1'], ['FLUSHALL'], ['ACL', 'LIST'], ['CLUSTER', 'FORGET', 'x']]) {
+      expect(await h.cli(0, ...cmd)).toMatch(NOPERM);
+    }
+    // application users from the users Secret
+    const appSet = await Promise.all([0, 2, 4].map(o => as('app', 'app-pw', o, 'SET', 'app:1', 'x')));
+    expect(appSet.filter(r => r === 'OK')).toHaveLength(1);
+    expect(appSet.every(r => r === 'OK' || r.startsWith('MOVED'))).toBe(true);
+    expect(await as('app', 'app-pw', 0, 'GET', 'k1')).toMatch(NOPERM);
+    expect(await as('app', 'app-pw', 0, 'CONFIG', 'GET', 'maxmemory')).toMatch(NOPERM);
+    expect(await as('reader', 'reader pw', 0, 'GET', 'k1')).not.toMatch(NOPERM);
+    expect(await as('reader', 'reader pw', 0, 'SET', 'k1', 'x')).toMatch(NOPERM);
+    expect(await as('app', 'wrong', 0, 'PING')).toMatch(/WRONGPASS/);
+    // cluster-admin: cluster management, never keys, configuration or flushes
+    expect(await as('cluster-admin', clusterPassword, 0, 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+    for (const cmd of [['GET', 'k1'], ['SET', 'k1', 'x'], ['FLUSHALL'], ['CONFIG', 'GET', 'masterauth'], ['KEYS', '*'], ['ACL', 'SETUSER', 'x']]) {
+      expect(await as('cluster-admin', clusterPassword, 0, ...cmd)).toMatch(NOPERM);
+    }
+    // replication: syncing only
+    expect(await as('replication', clusterPassword, 0, 'PING')).toBe('PONG');
+    for (const cmd of [['GET', 'k1'], ['INFO'], ['CLUSTER', 'INFO']]) expect(await as('replication', clusterPassword, 0, ...cmd)).toMatch(NOPERM);
+    // metrics: statistics only; CONFIG GET would reveal masterauth
+    expect(await as('metrics', metricsPassword, 0, 'INFO', 'server')).toMatch(/redis_version:/);
+    expect(await as('metrics', metricsPassword, 0, 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+    expect(await as('metrics', metricsPassword, 0, 'SLOWLOG', 'LEN')).toMatch(/^\d+$/);
+    for (const cmd of [['CONFIG', 'GET', 'masterauth'], ['GET', 'k1'], ['KEYS', '*'], ['SCAN', '0'], ['CLIENT', 'KILL', 'ID', '1']]) {
+      expect(await as('metrics', metricsPassword, 0, ...cmd)).toMatch(NOPERM);
+    }
+  });
+
+  test('a master killed and started again rejoins with the ACL users; its replica resyncs', async () => {
+    await h.stop(2, 'SIGKILL');
+    h.start(2);
+    await waitHealthy(h, 6);
+    expect(await h.clusterCommand(['GET', 'k1'])).toBe('v1');
+    const shard1 = (await shards(h, 0)).find(s => s.master === 2 || s.master === 3)!;
+    expect(shard1.replicas).toHaveLength(1);
+    await waitFor('the replica of shard 1 in sync', async () => /master_link_status:up/.test(await h.cli(shard1.replicas[0], 'INFO', 'replication')), 30_000);
+  });
+
+  /** Every running node reports (acl.sh status) that it runs with what the Secrets say now. */
+  const waitApplied = (what: string) => waitFor(what, async () => {
+    const r = await Promise.all(h.runningOrdinals().map(o => h.runScript(o, 'acl.sh', {}, ['status'])));
+    return r.every(x => x.code === 0) ? r : false;
+  }, 60_000, 500);
+  const replicasInSync = async () => {
+    for (const s of await shards(h, 0)) {
+      for (const r of s.replicas) {
+        await waitFor(`replica ${r} in sync`, async () => /master_link_status:up/.test(await h.cli(r, 'INFO', 'replication')), 30_000);
+      }
+    }
+  };
+  const newDefault = 'new default pw';
+  const newCluster = 'new cluster pw';
+
+  /** Asks every node for cluster_state every 250 ms as a user whose password does not change. */
+  function pollClusterState(): { stop: () => Promise<string[]> } {
+    const seen: string[] = [];
+    let running = true;
+    const loop = (async () => {
+      while (running) {
+        for (const o of h.runningOrdinals()) {
+          const state = /cluster_state:(\w+)/.exec(await as('watcher', 'watch-pw', o, 'CLUSTER', 'INFO'));
+          if (state) seen.push(state[1]);
+        }
+        await new Promise(resolve => setTimeout(resolve, 250));
+      }
+    })();
+    return { stop: async () => { running = false; await loop; return seen; } };
+  }
+
+  test('rotation phase 1: new passwords next to the previous ones; nodes accept both and move replication to the new cluster password, without a restart', async () => {
+    poll = pollClusterState();
+    const pids = h.runningOrdinals().map(o => h.cli(o, 'INFO', 'server').then(i => /process_id:(\d+)/.exec(i)![1]));
+    const before = await Promise.all(pids);
+    writeSecretDir(path.join(secrets, 'auth'), {
+      'password': newDefault, 'password.previous': defaultPassword,
+      'cluster-password': newCluster, 'cluster-password.previous': clusterPassword, 'metrics-password': metricsPassword,
+    });
+    writeSecretDir(path.join(secrets, 'users'), users('>app-pw >app-pw2'));
+    const status = await waitApplied('every node to apply phase 1');
+    expect(status[0].output).toContain('rotation: previous passwords are still accepted');
+    for (const o of h.runningOrdinals()) {
+      expect(fs.readFileSync(path.join(h.root, `pod-${o}`, 'run', 'cluster-auth'), 'utf8')).toBe(newCluster);
+      expect(h.currentLog(o)).toContain('replication and the scripts use the current cluster password');
+      for (const pw of [defaultPassword, newDefault]) expect(await as('default', pw, o, 'PING')).toBe('PONG');
+      for (const pw of ['app-pw', 'app-pw2']) expect(await as('app', pw, o, 'PING')).toBe('PONG');
+      for (const pw of [clusterPassword, newCluster]) expect(await as('cluster-admin', pw, o, 'PING')).toBe('PONG');
+    }
+    await replicasInSync();
+    await waitHealthy(h, 6);
+    // no pod restarted: the same server processes
+    expect(await Promise.all(h.runningOrdinals().map(o => h.cli(o, 'INFO', 'server').then(i => /process_id:(\d+)/.exec(i)![1])))).toEqual(before);
+  });
+
+  test('rotation phase 2: the previous passwords removed; only the new ones work, clients reconnect with them, the cluster stayed ok throughout', async () => {
+    writeSecretDir(path.join(secrets, 'auth'), { 'password': newDefault, 'cluster-password': newCluster, 'metrics-password': metricsPassword });
+    writeSecretDir(path.join(secrets, 'users'), users('>app-pw2'));
+    const status = await waitApplied('every node to apply phase 2');
+    expect(status[0].output).not.toContain('rotation:');
+    for (const o of h.runningOrdinals()) {
+      expect(await as('default', defaultPassword, o, 'PING')).toMatch(/WRONGPASS/);
+      expect(await as('app', 'app-pw', o, 'PING')).toMatch(/WRONGPASS/);
+      expect(await as('cluster-admin', clusterPassword, o, 'PING')).toMatch(/WRONGPASS/);
+      expect(await as('app', 'app-pw2', o, 'PING')).toBe('PONG');
+    }
+    h.setPassword(newDefault);
+    expect(await h.clusterCommand(['GET', 'k1'])).toBe('v1');
+    expect(await h.clusterCommand(['SET', 'k2', 'v2'])).toBe('OK');
+    await replicasInSync();
+    await waitHealthy(h, 6);
+    const seen = await poll!.stop();
+    expect(seen.length).toBeGreaterThan(20);
+    expect(seen.filter(s => s !== 'ok')).toEqual([]);
+  });
+
+  test('after the rotation a restarted replica starts with the new passwords and syncs', async () => {
+    const replica = (await shards(h, 0))[0].replicas[0];
+    await h.stop(replica);
+    h.start(replica);
+    await waitHealthy(h, 6);
+    await waitFor('the restarted replica in sync', async () => /master_link_status:up/.test(await h.cli(replica, 'INFO', 'replication')), 30_000);
+  });
+});
+
+describe('acl.sh build refuses broken Secrets with a clear message', () => {
+  const acl = renderRedisClusterFiles({ ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', usersFromSecret: true } })['acl.sh'];
+
+  test('every ACL script parses under sh and bash', () => {
+    const files = renderRedisClusterFiles({ ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', metricsPasswordKey: 'm', usersFromSecret: true } });
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-acl-scripts-'));
+    try {
+      for (const [file, content] of Object.entries(files)) {
+        if (!file.endsWith('.sh')) continue;
+        fs.writeFileSync(path.join(dir, file), content);
+        execFileSync('sh', ['-n', path.join(dir, file)]);
+        execFileSync('bash', ['-n', path.join(dir, file)]);
+      }
+      expect(files['cluster-init.sh']).toContain('timeout 300 redis-cli --user "$CLUSTER_USER" --cluster create');
+      expect(files['start.sh']).not.toMatch(/REDIS_PASSWORD|requirepass/);
+      expect(files['start.sh']).toContain('masteruser');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test.each<[string, { [k: string]: string }, { [k: string]: string }, string]>([
+    ['a missing cluster password', { password: 'a' }, {}, 'the auth Secret has no usable key cluster-password'],
+    ['a line break inside a password', { 'password': 'a\nb', 'cluster-password': 'c' }, {}, 'has a line break inside its value'],
+    ['a reserved user name', { 'password': 'a', 'cluster-password': 'c' }, { 'cluster-admin': 'on +@all' }, 'user cluster-admin of the users Secret is reserved'],
+    ['an empty user', { 'password': 'a', 'cluster-password': 'c' }, { app: '' }, 'user app of the users Secret has no rules on one line'],
+  ])('%s', async (_name, auth, users, message) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-acl-'));
+    try {
+      writeSecretDir(path.join(dir, 'auth'), auth);
+      writeSecretDir(path.join(dir, 'users'), users);
+      fs.writeFileSync(path.join(dir, 'acl.sh'), acl);
+      const r = await run('sh', [path.join(dir, 'acl.sh'), 'build'], {
+        env: { PATH: process.env.PATH, REDIS_AUTH_DIR: path.join(dir, 'auth'), REDIS_USERS_DIR: path.join(dir, 'users'), REDIS_RUN_DIR: dir },
+      });
+      expect(r.code).toBe(1);
+      expect(r.output).toContain(message);
+      expect(fs.existsSync(path.join(dir, 'users.acl'))).toBe(false);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+// Valkey 8 binaries from scripts/ensure-valkey.sh (npm test runs it); without them these tests are skipped.
+const VALKEY_BIN = path.join(__dirname, '..', '.cache', 'valkey-8.1.8');
+const haveValkey = fs.existsSync(path.join(VALKEY_BIN, 'valkey-server')) && fs.existsSync(path.join(VALKEY_BIN, 'valkey-cli'));
+if (!haveValkey) {
+  // eslint-disable-next-line no-console
+  console.warn(`no Valkey binaries in ${VALKEY_BIN} (bash scripts/ensure-valkey.sh provides them): the real-Valkey tests are skipped`);
+}
+
+(haveValkey ? describe : describe.skip)('Valkey 8 cluster from the rendered files (real valkey-server 8.1.8)', () => {
+  const props: RedisClusterProps = {
+    flavour: RedisFlavour.VALKEY_8, port: 7331, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+  };
+  let h: RedisHarness;
+  let ids: string[];
+
+  beforeAll(() => {
+    const files = synthesizedFiles(props);
+    // only the Valkey binaries are on the pods' PATH under these names; the harness' own redis-cli talks to them
+    expect(files['start.sh']).toContain('exec valkey-server "$CONFIG_DIR/redis.conf"');
+    expect(files['cluster-init.sh']).toContain('timeout 300 valkey-cli --cluster create');
+    expect(files['cluster-init.sh']).not.toMatch(/^[^#]*redis-cli /m);
+    h = new RedisHarness({ files, statefulSetName: 'redis', password: 'valkey pw', env: { PATH: `${VALKEY_BIN}:${process.env.PATH}` } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test('3 shards x 1 replica form a cluster on Valkey: all slots covered, replica 2k+1 follows master 2k', async () => {
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect(await h.cli(0, 'INFO', 'server')).toMatch(/valkey_version:8\.1\.8/);
+    expect((await shards(h, 1)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    expect(await checkOutput(h, 0)).toContain('[OK] All 16384 slots covered.');
+    for (const k of KEYS) expect(await h.clusterCommand(['SET', k, `value-of-${k}`])).toBe('OK');
+    ids = await myIds(h);
+  });
+
+  test('every node killed and started again on new addresses: the same cluster, node ids and keys (AOF)', async () => {
+    await new Promise(resolve => setTimeout(resolve, 2_000));
+    await h.stopAll('SIGKILL');
+    for (let o = 0; o < 6; o++) h.start(o, { newAddress: true });
+    await waitHealthy(h, 6);
+    expect(await myIds(h)).toEqual(ids);
+    await readAllKeys(h);
+    expect(fs.readFileSync(h.logFile(0), 'utf8').match(/creating the cluster/g)).toHaveLength(1);
+  });
+
+  test('with ACL users a Valkey cluster forms and its internal users keep their limits (valkey-cli calls, acl.sh included)', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'valkey-acl-'));
+    writeSecretDir(path.join(dir, 'auth'), { 'password': 'default pw', 'cluster-password': 'cluster pw' });
+    const files = synthesizedFiles({ ...props, port: 7361, acl: { defaultUserRules: '~* &* +@all -@admin', reloadInterval: Duration.seconds(1) } });
+    const v = new RedisHarness({
+      files, statefulSetName: 'redis', password: 'default pw', env: { PATH: `${VALKEY_BIN}:${process.env.PATH}`, REDIS_AUTH_DIR: path.join(dir, 'auth') },
+    });
+    try {
+      for (let o = 0; o < 6; o++) v.start(o);
+      await waitHealthy(v, 6);
+      const as = (user: string, password: string, ...args: string[]) => run('redis-cli', ['--user', user, '-h', v.addressOf(0), '-p', '7361', ...args],
+        { env: { PATH: process.env.PATH, REDISCLI_AUTH: password } }).then(r => r.output.trim());
+      expect(await as('default', 'default pw', 'INFO', 'server')).toMatch(/valkey_version:8\.1\.8/);
+      expect(await as('cluster-admin', 'cluster pw', 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+      expect(await as('cluster-admin', 'cluster pw', 'GET', 'k')).toMatch(/^NOPERM/);
+      expect(await as('default', 'default pw', 'CONFIG', 'SET', 'maxmemory', '1')).toMatch(/^NOPERM/);
+      await waitFor('replica 1 in sync', async () => /master_link_status:up/.test(await v.cli(1, 'INFO', 'replication')), 30_000);
+      // the reload loop (valkey-cli as local-reload) applies a new default password
+      writeSecretDir(path.join(dir, 'auth'), { 'password': 'new pw', 'password.previous': 'default pw', 'cluster-password': 'cluster pw' });
+      await waitFor('the new default password accepted', async () => (await as('default', 'new pw', 'PING')) === 'PONG', 30_000);
+    } finally {
+      await v.dispose();
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('a replica that lost its data volume joins its shard again; its old identity is forgotten', async () => {
+    const oldId = await h.cli(5, 'CLUSTER', 'MYID');
+    await h.stop(5);
+    fs.rmSync(h.dataDir(5), { recursive: true, force: true });
+    h.start(5);
+    await waitHealthy(h, 6);
+    for (const o of h.runningOrdinals()) expect((await h.clusterNodes(o)).map(n => n.id)).not.toContain(oldId);
+    await readAllKeys(h);
+  });
+});
+
+/** A CA and a certificate signed by it, made with openssl (ECDSA P-256), as a Secret would mount them. */
+function makeCertificates(dir: string, sans: string, serial: number, caDir?: string): void {
+  fs.mkdirSync(dir, { recursive: true });
+  const ca = caDir ?? dir;
+  const openssl = (...args: string[]) => execFileSync('openssl', args, { cwd: dir, stdio: 'pipe' });
+  if (!caDir) {
+    openssl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-days', '2', '-subj', '/CN=test-ca');
+  }
+  openssl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'tls.key.new', '-out', 'tls.csr', '-subj', '/CN=redis');
+  fs.writeFileSync(path.join(dir, 'ext'), `subjectAltName=${sans}\nextendedKeyUsage=serverAuth,clientAuth\n`);
+  openssl('x509', '-req', '-in', 'tls.csr', '-CA', path.join(ca, 'ca.crt'), '-CAkey', path.join(ca, 'ca.key'), '-set_serial', String(serial), '-out', 'tls.crt.new', '-days', '2', '-extfile', 'ext');
+  if (caDir) fs.copyFileSync(path.join(caDir, 'ca.crt'), path.join(dir, 'ca.crt'));
+  // key first, then the certificate: the reload loop sees a matching pair once both changed
+  fs.renameSync(path.join(dir, 'tls.key.new'), path.join(dir, 'tls.key'));
+  fs.renameSync(path.join(dir, 'tls.crt.new'), path.join(dir, 'tls.crt'));
+}
+
+describe('TLS for clients, replication and the cluster bus (real redis-server)', () => {
+  const props: RedisClusterProps = {
+    port: 7341, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+    tls: { existingSecret: 'redis-tls', reloadInterval: Duration.seconds(1) },
+  };
+  const SANS = 'DNS:*.redis-headless.test.svc.cluster.local,DNS:redis.test.svc.cluster.local,DNS:localhost,IP:127.0.0.1';
+  let h: RedisHarness;
+  let certs: string;
+
+  beforeAll(() => {
+    certs = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-tls-'));
+    makeCertificates(certs, SANS, 1001);
+    h = new RedisHarness({ files: synthesizedFiles(props), statefulSetName: 'redis', password: 'tls pw', env: { REDIS_TLS_DIR: certs } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+    if (certs) fs.rmSync(certs, { recursive: true, force: true });
+  });
+
+  const tlsCli = (ordinal: number, ca: string, ...args: string[]) => run('redis-cli', ['--tls', '--cacert', ca, '-h', h.addressOf(ordinal), '-p', '7342', ...args],
+    { env: { PATH: process.env.PATH, REDISCLI_AUTH: 'tls pw' } }).then(r => r.output.trim());
+  const servedSerial = (ordinal: number) => run('sh', ['-c', `openssl s_client -connect ${h.addressOf(ordinal)}:7342 </dev/null 2>/dev/null | openssl x509 -noout -serial`])
+    .then(r => r.output.trim());
+
+  test('a cluster forms over TLS (scripts, bus and replication) and serves TLS clients', async () => {
+    for (let o = 0; o < 6; o++) h.start(o);
+    await waitHealthy(h, 6);
+    expect((await shards(h, 0)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    expect(await h.cli(0, 'CONFIG', 'GET', 'tls-cluster')).toBe('tls-cluster\nyes');
+    expect(await h.cli(0, 'CONFIG', 'GET', 'tls-replication')).toBe('tls-replication\nyes');
+    await waitFor('replica 1 in sync over TLS', async () => /master_link_status:up/.test(await h.cli(1, 'INFO', 'replication')), 30_000);
+    const ca = path.join(certs, 'ca.crt');
+    const set = await Promise.all([0, 2, 4].map(o => tlsCli(o, ca, 'SET', 'tls-key', 'over-tls')));
+    const owner = [0, 2, 4][set.indexOf('OK')];
+    expect(set.filter(r => r === 'OK')).toHaveLength(1);
+    expect(await tlsCli(owner, ca, 'GET', 'tls-key')).toBe('over-tls');
+    expect(await tlsCli(owner, ca, 'CLUSTER', 'INFO')).toMatch(/cluster_state:ok/);
+    // a plain TCP client on the TLS port gets nothing; a client that trusts another CA refuses the server
+    expect(await h.cliAt(h.addressOf(owner), ['-p', '7342', 'PING']).catch(e => String(e))).not.toBe('PONG');
+    const other = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-other-ca-'));
+    try {
+      makeCertificates(other, 'DNS:localhost', 1);
+      expect(await tlsCli(owner, path.join(other, 'ca.crt'), 'PING')).toMatch(/SSL|certificate|verify/i);
+    } finally {
+      fs.rmSync(other, { recursive: true, force: true });
+    }
+  });
+
+  test('a renewed certificate is loaded by every node without a restart; the cluster stays ok', async () => {
+    expect(await servedSerial(0)).toBe('serial=03E9');
+    makeCertificates(certs, SANS, 1002, certs);
+    await waitFor('every node to serve the renewed certificate', async () => {
+      const serials = await Promise.all(h.runningOrdinals().map(servedSerial));
+      return serials.every(s => s === 'serial=03EA');
+    }, 30_000);
+    expect(h.currentLog(3)).toContain('tls: loaded the renewed certificate');
+    await waitHealthy(h, 6);
+    expect(await tlsCli(0, path.join(certs, 'ca.crt'), 'PING')).toBe('PONG');
+  });
+
+  test('with plaintext off the client port is closed and TLS answers (redis.conf as synthesized)', async () => {
+    const files = synthesizedFiles({ port: 7351, tls: { existingSecret: 'redis-tls', plaintext: false } });
+    expect(files['redis.conf']).toMatch(/^port 0$/m);
+    expect(files['redis.conf']).toMatch(/^tls-port 7351$/m);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-tls-only-'));
+    const address = `127.${16 + Math.floor(Math.random() * 234)}.252.1`;
+    fs.writeFileSync(path.join(dir, 'redis.conf'), files['redis.conf']);
+    const child = spawn('redis-server', [path.join(dir, 'redis.conf'), '--bind', address, '--dir', dir,
+      '--tls-cert-file', path.join(certs, 'tls.crt'), '--tls-key-file', path.join(certs, 'tls.key'), '--tls-ca-cert-file', path.join(certs, 'ca.crt')], { detached: true, stdio: 'ignore' });
+    try {
+      const tls = () => run('redis-cli', ['--tls', '--cacert', path.join(certs, 'ca.crt'), '-h', address, '-p', '7351', 'PING']).then(r => r.output.trim());
+      await waitFor('redis-server over TLS', async () => (await tls()) === 'PONG', 10_000, 100);
+      expect((await run('redis-cli', ['-h', address, '-p', '7351', 'PING'])).output.trim()).not.toBe('PONG');
+      expect((await run('redis-cli', ['-h', address, '-p', '6379', 'PING'])).output).toMatch(/refused/);
+    } finally {
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        // already stopped
+      }
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -98,6 +98,22 @@ export interface RedisConfigOptions {
    * @default - none
    */
   readonly extraSettings?: { [name: string]: string };
+  /**
+   * TLS for clients, replication and the cluster bus (certificate paths are per-pod settings of start.sh).
+   * @default - no TLS
+   */
+  readonly tls?: RedisConfigTlsOptions;
+}
+
+/** TLS settings of redis.conf. */
+export interface RedisConfigTlsOptions {
+  /** TLS client port. */
+  readonly port: number;
+  /**
+   * Keep serving plain TCP on `port`; false sets `port 0`.
+   * @default true
+   */
+  readonly plaintext?: boolean;
 }
 
 const DEFAULT_RDB_SAVE_POINTS: ReadonlyArray<[number, number]> = [[3600, 1], [300, 100], [60, 10000]];
@@ -134,9 +150,13 @@ const OWNED_DIRECTIVES: { [name: string]: string } = {
   'appendonly': 'use persistence.appendOnly',
   'appendfsync': 'use persistence.appendFsync',
   'save': 'use persistence.rdbSavePoints',
-  'tls-port': 'the lifecycle scripts talk plain TCP',
-  'tls-cluster': 'the lifecycle scripts talk plain TCP',
-  'tls-replication': 'the lifecycle scripts talk plain TCP',
+  'tls-port': 'use the tls option',
+  'tls-cluster': 'use the tls option',
+  'tls-replication': 'use the tls option',
+  'tls-cert-file': 'the certificate comes from the tls Secret',
+  'tls-key-file': 'the certificate comes from the tls Secret',
+  'tls-ca-cert-file': 'the certificate comes from the tls Secret',
+  'tls-auth-clients': 'it is always optional: clients may present a certificate',
 };
 
 /** Owned prefixes: every cluster-announce-* is set per pod by start.sh. */
@@ -236,8 +256,17 @@ export function renderRedisConf(options: RedisConfigOptions = {}): string {
   const fullCoverage = options.clusterRequireFullCoverage ?? true;
   const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
+  const tls = options.tls;
+  const tlsPort = tls ? checkPort('tls.port', tls.port) : undefined;
   const directives: Directive[] = [
-    ['port', [String(port)]],
+    ['port', [tls && tls.plaintext === false ? '0' : String(port)]],
+    ...(tls ? [
+      ['tls-port', [String(tlsPort)]] as Directive,
+      // the bus and replication too: nothing between the nodes travels in clear text
+      ['tls-cluster', ['yes']] as Directive,
+      ['tls-replication', ['yes']] as Directive,
+      ['tls-auth-clients', ['optional']] as Directive,
+    ] : []),
     ['cluster-enabled', ['yes']],
     ['cluster-port', [String(port + CLUSTER_BUS_PORT_OFFSET)]],
     // Relative to dir, which start.sh sets to the data volume: nodes.conf must survive restarts.

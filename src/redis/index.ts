@@ -1,2 +1,4 @@
 export * from './config';
 export * from './scripts';
+export * from './resources';
+export * from './flavour';

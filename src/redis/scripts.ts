@@ -94,7 +94,107 @@ export interface RedisScriptOptions {
    * @default Duration.seconds(2)
    */
   readonly pollInterval?: Duration;
+  /**
+   * ACL users instead of requirepass: acl.sh assembles an aclfile under the tmp dir from the mounted
+   * auth Secret (and the users Secret); the scripts authenticate as the cluster user.
+   * @default - off: requirepass/masterauth from REDIS_PASSWORD
+   */
+  readonly acl?: RedisScriptAclOptions;
+  /**
+   * Names of the server and CLI binaries the scripts call (Valkey images name them valkey-server and valkey-cli).
+   * @default - redis-server and redis-cli
+   */
+  readonly binaries?: RedisBinaries;
+  /**
+   * TLS: the scripts and probes talk TLS on this port with the certificate under the tls dir, and a
+   * loop beside the server reloads the certificate when the mounted Secret changes.
+   * @default - plain TCP on `port`
+   */
+  readonly tls?: RedisScriptTlsOptions;
 }
+
+/** TLS settings of the lifecycle scripts. */
+export interface RedisScriptTlsOptions {
+  /** TLS client port. */
+  readonly port: number;
+  /**
+   * How often the mounted certificate is checked for a renewal.
+   * @default Duration.minutes(1)
+   */
+  readonly reloadInterval?: Duration;
+}
+
+/** Mount path of the TLS Secret (tls.crt, tls.key, ca.crt), read-only. */
+export const REDIS_TLS_MOUNT_PATH = '/etc/redis-tls';
+/** ConfigMap key of the certificate reload loop (TLS only). */
+export const REDIS_TLS_SCRIPT = 'tls.sh';
+
+/** Binary names of a server flavour. */
+export interface RedisBinaries {
+  /** The server, e.g. valkey-server. */
+  readonly server: string;
+  /** The CLI, e.g. valkey-cli. */
+  readonly cli: string;
+}
+
+/** ACL settings of the lifecycle scripts. */
+export interface RedisScriptAclOptions {
+  /** Key of the auth Secret with the default user's password. */
+  readonly passwordKey: string;
+  /** Key of the auth Secret with the password of the cluster and replication users. */
+  readonly clusterPasswordKey: string;
+  /**
+   * Key of the auth Secret with the metrics user's password.
+   * @default - no metrics user
+   */
+  readonly metricsPasswordKey?: string;
+  /**
+   * ACL rules of the default user (its password comes from the Secret).
+   * @default "~* &* +@all"
+   */
+  readonly defaultUserRules?: string;
+  /**
+   * Application users come from a mounted Secret (one key per user name, the value its rules).
+   * @default false
+   */
+  readonly usersFromSecret?: boolean;
+  /**
+   * How often a running node checks the mounted Secrets and applies changes.
+   * @default Duration.seconds(10)
+   */
+  readonly reloadInterval?: Duration;
+}
+
+/** Mount path of the auth Secret when ACL users are on (read-only). */
+export const REDIS_AUTH_MOUNT_PATH = '/etc/redis-auth';
+/** Mount path of the application users Secret (read-only). */
+export const REDIS_USERS_MOUNT_PATH = '/etc/redis-users';
+/** ConfigMap key of the script that assembles the ACL file (ACL users only). */
+export const REDIS_ACL_SCRIPT = 'acl.sh';
+/** User the lifecycle scripts, probes and redis-cli --cluster authenticate as (ACL users only). */
+export const REDIS_CLUSTER_USER = 'cluster-admin';
+/** User replicas authenticate as towards their master (ACL users only). */
+export const REDIS_REPLICATION_USER = 'replication';
+/** User of the metrics exporter (ACL users only). */
+export const REDIS_METRICS_USER = 'metrics';
+/**
+ * User the in-pod reload loop applies changes as (ACL users only). Its password is random, made at
+ * every start and kept in the pod's private tmp dir: no Secret and no other pod has it.
+ */
+export const REDIS_RELOAD_USER = 'local-reload';
+
+/**
+ * Rights of the internal users. The cluster user moves slots (MIGRATE, RESTORE-ASKING: all keys) and
+ * manages the cluster, but cannot read or write keys, flush, change the configuration or the ACL.
+ * The replication user can only sync. The metrics user reads INFO-type data but no keys and no
+ * CONFIG GET (which would reveal masterauth).
+ */
+const INTERNAL_USER_RULES: { [user: string]: string } = {
+  [REDIS_CLUSTER_USER]: 'resetchannels ~* -@all +auth +hello +ping +echo +select +readonly +readwrite +asking +info +role +dbsize +cluster +migrate +restore +restore-asking +client|setname +client|id',
+  [REDIS_REPLICATION_USER]: 'resetkeys resetchannels -@all +auth +ping +psync +replconf',
+  [REDIS_METRICS_USER]: 'resetkeys resetchannels -@all +auth +hello +ping +echo +select +client|setname +info +cluster|info +slowlog|get +slowlog|len +latency|latest +latency|histogram +dbsize',
+  [REDIS_RELOAD_USER]: 'resetkeys resetchannels -@all +auth +ping +cluster|nodes +acl|load +config|set',
+};
 
 /** The rendered lifecycle scripts (POSIX sh). */
 export interface RedisScripts {
@@ -106,6 +206,10 @@ export interface RedisScripts {
   readonly liveness: string;
   /** Readiness probe: PING answers PONG and CLUSTER INFO says cluster_state:ok. */
   readonly readiness: string;
+  /** ACL users only: assembles the ACL file from the mounted Secrets. */
+  readonly acl?: string;
+  /** TLS only: reloads a renewed certificate. */
+  readonly tls?: string;
 }
 
 /** Everything the Redis ConfigMap holds. */
@@ -149,6 +253,34 @@ interface ScriptSettings {
   readonly CMD_TIMEOUT: number;
   readonly JOIN_TIMEOUT: number;
   readonly STEP_INTERVAL: number;
+  readonly PASSWORD_KEY: string;
+  readonly CLUSTER_PASSWORD_KEY: string;
+  readonly METRICS_PASSWORD_KEY: string;
+  readonly DEFAULT_USER_RULES: string;
+  readonly USERS_FROM_SECRET: number;
+  readonly CLUSTER_USER: string;
+  readonly REPLICATION_USER: string;
+  readonly METRICS_USER: string;
+  readonly CLUSTER_USER_RULES: string;
+  readonly REPLICATION_USER_RULES: string;
+  readonly METRICS_USER_RULES: string;
+  readonly RELOAD_USER: string;
+  readonly RELOAD_USER_RULES: string;
+  readonly RELOAD_INTERVAL: number;
+  readonly TLS_RELOAD_INTERVAL: number;
+}
+
+const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
+
+function checkAclRules(option: string, rules: string): string {
+  if (typeof rules !== 'string' || /[\u0000-\u001f\u007f]/.test(rules)) {
+    throw optionError(option, rules, 'must be ACL rules on one line, without control characters');
+  }
+  const secret = rules.split(/\s+/).find(t => /^([<>#!]|nopass$|resetpass$)/.test(t));
+  if (secret !== undefined) {
+    throw optionError(option, rules, `must not set passwords (found ${JSON.stringify(secret)}): the password comes from the auth Secret and never enters the ConfigMap; accepted: rules such as "~* &* +@all -@admin" or "off"`);
+  }
+  return rules.trim();
 }
 
 function resolveSettings(options: RedisScriptOptions): ScriptSettings {
@@ -174,7 +306,8 @@ function resolveSettings(options: RedisScriptOptions): ScriptSettings {
     STS_NAME: name,
     HEADLESS: headless,
     CLUSTER_DOMAIN: domain,
-    PORT: port,
+    // with TLS every call of the scripts, and the address nodes meet each other at, is the TLS port
+    PORT: options.tls ? checkPort('tls.port', options.tls.port) : port,
     BUS_PORT: port + CLUSTER_BUS_PORT_OFFSET,
     SHARDS: shards,
     REPLICAS: replicas,
@@ -183,6 +316,34 @@ function resolveSettings(options: RedisScriptOptions): ScriptSettings {
     CMD_TIMEOUT: wholeSeconds('commandTimeout', options.commandTimeout ?? Duration.seconds(4), 1, 60),
     JOIN_TIMEOUT: wholeSeconds('joinTimeout', options.joinTimeout ?? Duration.minutes(10), 10, 86400),
     STEP_INTERVAL: wholeSeconds('pollInterval', options.pollInterval ?? Duration.seconds(2), 1, 60),
+    ...resolveAcl(options.acl),
+    TLS_RELOAD_INTERVAL: wholeSeconds('tls.reloadInterval', options.tls?.reloadInterval ?? Duration.minutes(1), 1, 86400),
+  };
+}
+
+function resolveAcl(acl: RedisScriptAclOptions | undefined) {
+  const key = (option: string, value: string | undefined): string => {
+    if (value === undefined) return '';
+    if (typeof value !== 'string' || !SECRET_KEY.test(value)) {
+      throw optionError(option, value, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 253 characters');
+    }
+    return value;
+  };
+  return {
+    PASSWORD_KEY: key('acl.passwordKey', acl?.passwordKey),
+    CLUSTER_PASSWORD_KEY: key('acl.clusterPasswordKey', acl?.clusterPasswordKey),
+    METRICS_PASSWORD_KEY: key('acl.metricsPasswordKey', acl?.metricsPasswordKey),
+    DEFAULT_USER_RULES: checkAclRules('acl.defaultUserRules', acl?.defaultUserRules ?? '~* &* +@all'),
+    USERS_FROM_SECRET: acl?.usersFromSecret ? 1 : 0,
+    CLUSTER_USER: REDIS_CLUSTER_USER,
+    REPLICATION_USER: REDIS_REPLICATION_USER,
+    METRICS_USER: REDIS_METRICS_USER,
+    CLUSTER_USER_RULES: INTERNAL_USER_RULES[REDIS_CLUSTER_USER],
+    REPLICATION_USER_RULES: INTERNAL_USER_RULES[REDIS_REPLICATION_USER],
+    METRICS_USER_RULES: INTERNAL_USER_RULES[REDIS_METRICS_USER],
+    RELOAD_USER: REDIS_RELOAD_USER,
+    RELOAD_USER_RULES: INTERNAL_USER_RULES[REDIS_RELOAD_USER],
+    RELOAD_INTERVAL: wholeSeconds('acl.reloadInterval', acl?.reloadInterval ?? Duration.seconds(10), 1, 3600),
   };
 }
 
@@ -199,10 +360,25 @@ const SETTING_COMMENTS: { [K in keyof ScriptSettings]: string } = {
   CMD_TIMEOUT: 'seconds one redis-cli call may take',
   JOIN_TIMEOUT: 'seconds to create, join or rejoin the cluster',
   STEP_INTERVAL: 'seconds between two formation attempts',
+  PASSWORD_KEY: "auth Secret key of the default user's password",
+  CLUSTER_PASSWORD_KEY: 'auth Secret key of the cluster and replication users\' password',
+  METRICS_PASSWORD_KEY: "auth Secret key of the metrics user's password (empty: no metrics user)",
+  DEFAULT_USER_RULES: 'ACL rules of the default user',
+  USERS_FROM_SECRET: '1: one application user per key of the users Secret',
+  CLUSTER_USER: 'user of the lifecycle scripts, probes and redis-cli --cluster',
+  REPLICATION_USER: 'user replicas authenticate as (masteruser)',
+  METRICS_USER: 'user of the metrics exporter',
+  CLUSTER_USER_RULES: 'manages the cluster and moves slots; cannot read or write keys',
+  REPLICATION_USER_RULES: 'can only sync from a master',
+  METRICS_USER_RULES: 'reads server statistics; no keys, no CONFIG GET',
+  RELOAD_INTERVAL: 'seconds between two checks of the mounted Secrets',
+  RELOAD_USER: 'user of the reload loop; its random password never leaves this pod',
+  TLS_RELOAD_INTERVAL: 'seconds between two checks of the mounted certificate',
+  RELOAD_USER_RULES: 'applies changed users (ACL LOAD) and masterauth (CONFIG SET)',
 };
 
 /** Paths and the local address; the REDIS_* overrides exist to run the scripts outside a pod. */
-type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR';
+type EnvSetting = 'CONFIG_DIR' | 'DATA_DIR' | 'RUN_DIR' | 'LOCAL_HOST' | 'NL' | 'CR' | 'AUTH_DIR' | 'USERS_DIR' | 'TLS_DIR';
 
 const ENV_SETTINGS: { [K in EnvSetting]: string } = {
   CONFIG_DIR: `CONFIG_DIR=\${REDIS_CONFIG_DIR:-${shQuote(REDIS_CONFIG_MOUNT_PATH)}}`,
@@ -211,6 +387,9 @@ const ENV_SETTINGS: { [K in EnvSetting]: string } = {
   LOCAL_HOST: 'LOCAL_HOST=${REDIS_LOCAL_HOST:-127.0.0.1}',
   NL: "NL='\n'",
   CR: "CR=$(printf '\\r')",
+  AUTH_DIR: `AUTH_DIR=\${REDIS_AUTH_DIR:-${shQuote(REDIS_AUTH_MOUNT_PATH)}}`,
+  USERS_DIR: `USERS_DIR=\${REDIS_USERS_DIR:-${shQuote(REDIS_USERS_MOUNT_PATH)}}`,
+  TLS_DIR: `TLS_DIR=\${REDIS_TLS_DIR:-${shQuote(REDIS_TLS_MOUNT_PATH)}}`,
 };
 
 interface ScriptParts {
@@ -235,36 +414,111 @@ function renderScript(s: ScriptSettings, parts: ScriptParts): string {
 /** Renders the lifecycle scripts from the topology. */
 export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
   const s = resolveSettings(options);
+  const acl = options.acl !== undefined;
+  const binaries = checkBinaries(options.binaries);
+  // With ACL users every redis-cli call authenticates as the cluster user, with the password acl.sh keeps.
+  const auth = acl ? SH_AUTH_ACL : SH_AUTH;
+  const tls = options.tls !== undefined;
+  const user = (body: string) => withTls(withBinaries(acl ? withClusterUser(body) : body, binaries), tls);
+  const cliSettings: Array<keyof ScriptSettings> = acl ? ['CLUSTER_USER'] : [];
+  const cliEnv: EnvSetting[] = [...(acl ? ['RUN_DIR' as const] : []), ...(tls ? ['TLS_DIR' as const] : [])];
   return {
     start: renderScript(s, {
       name: 'start',
       purpose: 'Container entrypoint of a Redis Cluster node: per-pod settings, then redis-server.',
-      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'AUTH_REQUIRED'],
-      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR'],
-      body: [SH_BASE, SH_LOG, SH_IDENTITY, SH_START],
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', acl ? 'REPLICATION_USER' : 'AUTH_REQUIRED'],
+      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR', ...(tls ? ['TLS_DIR' as const] : [])],
+      body: [SH_BASE, SH_LOG, SH_IDENTITY, withBinaries(tlsStart(acl ? aclStart(SH_START) : SH_START, tls), binaries)],
     }),
     clusterInit: renderScript(s, {
       name: 'cluster-init',
       purpose: 'Creates the cluster, joins new nodes and rejoins moved ones; started by start.sh, exits when done.',
-      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL'],
-      env: ['LOCAL_HOST', 'NL'],
-      body: [SH_BASE, SH_AUTH, SH_LOG, SH_CLI, SH_FIELD, SH_IDENTITY, SH_CLUSTER_INIT],
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL', ...cliSettings],
+      env: ['LOCAL_HOST', 'NL', ...cliEnv],
+      body: [SH_BASE, auth, SH_LOG, user(SH_CLI), SH_FIELD, SH_IDENTITY, user(SH_CLUSTER_INIT)],
     }),
     liveness: renderScript(s, {
       name: 'liveness',
       purpose: 'Liveness and startup probe of a Redis Cluster node.',
-      settings: ['PORT', 'CMD_TIMEOUT'],
-      env: ['LOCAL_HOST'],
-      body: [SH_BASE, SH_AUTH, SH_CLI, SH_LIVENESS],
+      settings: ['PORT', 'CMD_TIMEOUT', ...cliSettings],
+      env: ['LOCAL_HOST', ...cliEnv],
+      body: [SH_BASE, auth, user(SH_CLI), SH_LIVENESS],
     }),
     readiness: renderScript(s, {
       name: 'readiness',
       purpose: 'Readiness probe of a Redis Cluster node.',
-      settings: ['PORT', 'CMD_TIMEOUT'],
-      env: ['LOCAL_HOST', 'NL'],
-      body: [SH_BASE, SH_AUTH, SH_FIELD, SH_READINESS],
+      settings: ['PORT', 'CMD_TIMEOUT', ...cliSettings],
+      env: ['LOCAL_HOST', 'NL', ...cliEnv],
+      body: [SH_BASE, auth, SH_FIELD, user(SH_READINESS)],
     }),
+    acl: acl ? renderScript(s, {
+      name: 'acl',
+      purpose: 'Assembles the ACL file of a Redis Cluster node from the mounted Secrets.',
+      settings: ['PORT', 'CMD_TIMEOUT', 'RELOAD_INTERVAL', 'PASSWORD_KEY', 'CLUSTER_PASSWORD_KEY', 'METRICS_PASSWORD_KEY', 'DEFAULT_USER_RULES',
+        'USERS_FROM_SECRET', 'CLUSTER_USER', 'REPLICATION_USER', 'METRICS_USER', 'RELOAD_USER', 'CLUSTER_USER_RULES', 'REPLICATION_USER_RULES',
+        'METRICS_USER_RULES', 'RELOAD_USER_RULES'],
+      env: ['AUTH_DIR', 'USERS_DIR', 'RUN_DIR', 'LOCAL_HOST', 'NL', 'CR'],
+      body: [SH_BASE, SH_LOG, withTls(withBinaries(SH_ACL, binaries), tls)],
+    }) : undefined,
+    tls: tls ? renderScript(s, {
+      name: 'tls',
+      purpose: 'Reloads the certificate of a Redis Cluster node when the mounted TLS Secret changes.',
+      settings: ['PORT', 'CMD_TIMEOUT', 'TLS_RELOAD_INTERVAL', ...(acl ? ['RELOAD_USER' as const] : [])],
+      env: ['TLS_DIR', 'RUN_DIR', 'LOCAL_HOST'],
+      body: [SH_BASE, SH_LOG, acl ? SH_TLS_AUTH_ACL : SH_TLS_AUTH, withTls(withBinaries(SH_TLS, binaries), tls)],
+    }) : undefined,
   };
+}
+
+function checkBinaries(binaries: RedisBinaries | undefined): RedisBinaries | undefined {
+  if (binaries === undefined) return undefined;
+  for (const [option, value] of [['binaries.server', binaries.server], ['binaries.cli', binaries.cli]]) {
+    if (typeof value !== 'string' || !/^[a-z][a-z0-9-]*$/.test(value)) {
+      throw optionError(option, value, 'must be a command name: lower-case letters, digits and "-"');
+    }
+  }
+  return binaries;
+}
+
+/** Calls the flavour's binaries instead of redis-server and redis-cli (comments stay as they are). */
+function withBinaries(body: string, binaries: RedisBinaries | undefined): string {
+  if (binaries === undefined) return body;
+  return body.split('\n').map(line => (line.trim().startsWith('#')
+    ? line
+    : line.replace(/\bredis-cli (?=(--user "\$\w+" )?(-h |-x |--cluster ))/g, `${binaries.cli} `).replace(/^exec redis-server /, `exec ${binaries.server} `))).join('\n');
+}
+
+/** Makes every CLI call of a script body talk TLS with the pod's certificate. */
+function withTls(body: string, tls: boolean): string {
+  if (!tls) return body;
+  return body.split('\n').map(line => (line.trim().startsWith('#')
+    ? line
+    : line.replace(/\b([a-z]+-cli) (?=(--user "\$\w+" )?(-h |-x |--cluster ))/g,
+      '$1 --tls --cacert "$TLS_DIR/ca.crt" --cert "$TLS_DIR/tls.crt" --key "$TLS_DIR/tls.key" '))).join('\n');
+}
+
+/** start.sh with TLS: the certificate paths go to the per-pod settings; tls.sh reloads a renewed certificate. */
+function tlsStart(start: string, tls: boolean): string {
+  if (!tls) return start;
+  return replaceOnce(replaceOnce(start, SH_START_TLS_ANCHOR, SH_START_TLS_CONF + SH_START_TLS_ANCHOR), SH_START_EXEC, SH_START_TLS_WATCH + SH_START_EXEC);
+}
+
+/** Adds --user to every redis-cli call of a script body (comments and log messages stay as they are). */
+function withClusterUser(body: string): string {
+  return body.split('\n').map(line => (line.trim().startsWith('#')
+    ? line
+    : line.replace(/redis-cli (?=-h |--cluster (create|add-node|call|check|reshard|rebalance|fix) )/g, 'redis-cli --user "$CLUSTER_USER" '))).join('\n');
+}
+
+/** start.sh with ACL users: acl.sh assembles the ACL file; replicas authenticate as the replication user. */
+function aclStart(start: string): string {
+  return replaceOnce(replaceOnce(start, SH_START_PASSWORD_CHECK, SH_START_ACL_BUILD), SH_START_PASSWORD_CONF, SH_START_ACL_CONF);
+}
+
+function replaceOnce(text: string, find: string, replacement: string): string {
+  const at = text.indexOf(find);
+  if (at < 0 || text.indexOf(find, at + 1) >= 0) throw new Error('internal error: script fragment not found exactly once');
+  return text.slice(0, at) + replacement + text.slice(at + find.length);
 }
 
 /**
@@ -277,11 +531,13 @@ export function renderRedisClusterFiles(options: RedisClusterFilesOptions): { [f
   }
   const scripts = renderRedisScripts(options);
   return {
-    [REDIS_CONF_FILE]: renderRedisConf({ ...options.config, port }),
+    [REDIS_CONF_FILE]: renderRedisConf({ ...options.config, port, tls: options.tls ? { plaintext: true, ...options.config?.tls, port: options.tls.port } : undefined }),
     [REDIS_START_SCRIPT]: scripts.start,
     [REDIS_CLUSTER_INIT_SCRIPT]: scripts.clusterInit,
     [REDIS_LIVENESS_SCRIPT]: scripts.liveness,
     [REDIS_READINESS_SCRIPT]: scripts.readiness,
+    ...(scripts.acl !== undefined ? { [REDIS_ACL_SCRIPT]: scripts.acl } : {}),
+    ...(scripts.tls !== undefined ? { [REDIS_TLS_SCRIPT]: scripts.tls } : {}),
   };
 }
 
@@ -1023,4 +1279,329 @@ if [ "$state" != ok ]; then
   exit 1
 fi
 exit 0
+`;
+
+const SH_START_PASSWORD_CHECK = `if [ -n "\${REDIS_PASSWORD:-}" ]; then
+  case $REDIS_PASSWORD in
+    *"$NL"* | *"$CR"*)
+      die "REDIS_PASSWORD contains a line break (a Secret made from a file often ends with a newline)" ;;
+  esac
+elif [ "$AUTH_REQUIRED" = 1 ]; then
+  die "REDIS_PASSWORD is empty but the cluster requires a password (check the Secret and its key)"
+fi
+`;
+
+const SH_START_ACL_BUILD = `# ACL users: acl.sh assembles the ACL file and the cluster user's password file from the mounted Secrets,
+# then watches them beside the server and applies changes without a restart.
+sh "$CONFIG_DIR/acl.sh" build || die "cannot assemble the ACL file from the mounted Secrets (see above)"
+REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/acl.sh" watch &
+`;
+
+const SH_START_PASSWORD_CONF = `    if [ -n "\${REDIS_PASSWORD:-}" ]; then
+      _pw=$(conf_quote "$REDIS_PASSWORD")
+      printf 'requirepass %s\\nmasterauth %s\\n' "$_pw" "$_pw"
+    fi
+`;
+
+const SH_START_ACL_CONF = `    printf 'aclfile %s\\n' "$(conf_quote "$RUN_DIR/users.acl")"
+    printf 'masteruser %s\\nmasterauth %s\\n' "$REPLICATION_USER" "$(conf_quote "$(cat "$RUN_DIR/cluster-auth")")"
+`;
+
+const SH_AUTH_ACL = `
+# redis-cli authenticates as the cluster user with the password acl.sh keeps in a private file; it
+# never shows on a command line.
+unset REDISCLI_AUTH
+if [ -r "$RUN_DIR/cluster-auth" ]; then
+  REDISCLI_AUTH=$(cat "$RUN_DIR/cluster-auth")
+  export REDISCLI_AUTH
+fi
+`;
+
+const SH_ACL = `
+# secret_value FILE: a mounted Secret value without its trailing newlines; fails when it is missing,
+# empty or has a line break inside.
+secret_value() {
+  [ -f "$1" ] || return 1
+  _s_value=$(cat "$1") || return 1
+  [ -n "$_s_value" ] || return 1
+  case $_s_value in
+    *"$NL"* | *"$CR"*)
+      log "error: $1 has a line break inside its value"
+      return 1 ;;
+  esac
+  printf '%s' "$_s_value"
+}
+
+# hashed KEY: "#<sha256>" of the password under KEY of the auth Secret (the ACL file holds no password).
+hashed() {
+  _p_value=$(secret_value "$AUTH_DIR/$1") || return 1
+  printf '#%s' "$(printf '%s' "$_p_value" | sha256sum | cut -d ' ' -f 1)"
+}
+
+# passwords KEY: the hashed password under KEY and, while a rotation is under way, the one under KEY.previous.
+passwords() {
+  if ! _w_list=$(hashed "$1"); then
+    log "error: the auth Secret has no usable key $1 (mounted at $AUTH_DIR)"
+    return 1
+  fi
+  if _w_previous=$(hashed "$1.previous"); then
+    _w_list="$_w_list $_w_previous"
+  fi
+  printf '%s' "$_w_list"
+}
+
+# app_users: one "user NAME RULES" line per key of the users Secret.
+app_users() {
+  [ "$USERS_FROM_SECRET" = 1 ] || return 0
+  if [ ! -d "$USERS_DIR" ]; then
+    log "error: the users Secret is not mounted at $USERS_DIR"
+    return 1
+  fi
+  set +f
+  set -- "$USERS_DIR"/*
+  set -f
+  for _u_file in "$@"; do
+    [ -f "$_u_file" ] || continue
+    _u_name=\${_u_file##*/}
+    case $_u_name in
+      default | "$CLUSTER_USER" | "$REPLICATION_USER" | "$METRICS_USER" | "$RELOAD_USER")
+        log "error: user $_u_name of the users Secret is reserved: the cluster sets default and its internal users"
+        return 1 ;;
+    esac
+    if ! _u_rules=$(secret_value "$_u_file"); then
+      log "error: user $_u_name of the users Secret has no rules on one line"
+      return 1
+    fi
+    printf 'user %s %s\\n' "$_u_name" "$_u_rules"
+  done
+}
+
+# assemble FILE: writes the ACL file to FILE (readable by this user only).
+assemble() {
+  _a_default=$(passwords "$PASSWORD_KEY") || return 1
+  _a_cluster=$(passwords "$CLUSTER_PASSWORD_KEY") || return 1
+  _a_metrics=
+  if [ -n "$METRICS_PASSWORD_KEY" ]; then
+    _a_metrics=$(passwords "$METRICS_PASSWORD_KEY") || return 1
+  fi
+  _a_users=$(app_users) || return 1
+  _a_reload=$(secret_value "$RUN_DIR/reload-auth") || return 1
+  _a_reload="#$(printf '%s' "$_a_reload" | sha256sum | cut -d ' ' -f 1)"
+  (
+    umask 077
+    {
+      printf 'user default reset on %s %s\\n' "$_a_default" "$DEFAULT_USER_RULES"
+      printf 'user %s reset on %s %s\\n' "$CLUSTER_USER" "$_a_cluster" "$CLUSTER_USER_RULES"
+      printf 'user %s reset on %s %s\\n' "$REPLICATION_USER" "$_a_cluster" "$REPLICATION_USER_RULES"
+      if [ -n "$_a_metrics" ]; then
+        printf 'user %s reset on %s %s\\n' "$METRICS_USER" "$_a_metrics" "$METRICS_USER_RULES"
+      fi
+      printf 'user %s reset on %s %s\\n' "$RELOAD_USER" "$_a_reload" "$RELOAD_USER_RULES"
+      if [ -n "$_a_users" ]; then
+        printf '%s\\n' "$_a_users"
+      fi
+    } >"$1.tmp" && mv -f "$1.tmp" "$1"
+  )
+}
+
+# use_password PASSWORD: the cluster password the scripts and masterauth use from now on.
+use_password() {
+  (
+    umask 077
+    printf '%s' "$1" >"$RUN_DIR/cluster-auth.tmp" && mv -f "$RUN_DIR/cluster-auth.tmp" "$RUN_DIR/cluster-auth"
+  )
+}
+
+# build (at start): the ACL file and the cluster password. While a rotation is under way the
+# previous password is used: every node accepts it, whether or not it has seen the new one.
+build() {
+  (
+    umask 077
+    head -c 32 /dev/urandom | od -A n -t x1 | tr -d ' \\n' >"$RUN_DIR/reload-auth"
+  ) || return 1
+  assemble "$RUN_DIR/users.acl" || return 1
+  _b_password=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY.previous") ||
+    _b_password=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY") || return 1
+  use_password "$_b_password"
+}
+
+# cli_with PASSWORD HOST ARG...: one redis-cli call as the cluster user; the password stays off argv.
+cli_with() {
+  _c_password=$1
+  _c_host=$2
+  shift 2
+  REDISCLI_AUTH=$_c_password timeout "$CMD_TIMEOUT" redis-cli --user "$CLUSTER_USER" -h "$_c_host" -p "$PORT" "$@" </dev/null 2>&1 | tr -d '\\r'
+}
+
+# local_cli ARG...: one redis-cli call to this node as the reload user.
+local_cli() {
+  REDISCLI_AUTH=$(cat "$RUN_DIR/reload-auth") timeout "$CMD_TIMEOUT" redis-cli --user "$RELOAD_USER" -h "$LOCAL_HOST" -p "$PORT" "$@" 2>&1 | tr -d '\\r'
+}
+
+# peers_accept PASSWORD: every reachable member of the cluster accepts PASSWORD for the cluster user.
+peers_accept() {
+  _e_nodes=$(local_cli CLUSTER NODES </dev/null)
+  case $_e_nodes in
+    *myself*) ;;
+    *) return 1 ;;
+  esac
+  while read -r _e_id _e_addr _e_flags _e_rest; do
+    case $_e_flags in
+      *myself* | *fail* | *noaddr* | *handshake* | '') continue ;;
+    esac
+    _e_ip=\${_e_addr%%@*}
+    _e_ip=\${_e_ip%:*}
+    if [ "$(cli_with "$1" "$_e_ip" PING)" != PONG ]; then
+      log "waiting for $_e_ip to accept the new cluster password"
+      return 1
+    fi
+  done <<END
+$_e_nodes
+END
+  return 0
+}
+
+# reload: applies changed users and passwords (ACL LOAD), then moves masterauth and the scripts to
+# the current cluster password once every peer accepts it.
+reload() {
+  assemble "$RUN_DIR/users.acl.new" || return 1
+  if cmp -s "$RUN_DIR/users.acl.new" "$RUN_DIR/users.acl"; then
+    rm -f "$RUN_DIR/users.acl.new"
+  else
+    cp -p "$RUN_DIR/users.acl" "$RUN_DIR/users.acl.old" && mv -f "$RUN_DIR/users.acl.new" "$RUN_DIR/users.acl" || return 1
+    _r_reply=$(local_cli ACL LOAD </dev/null)
+    if [ "$_r_reply" != OK ]; then
+      # Redis keeps the users it has; the file goes back so that a restart starts with them too.
+      mv -f "$RUN_DIR/users.acl.old" "$RUN_DIR/users.acl"
+      log "error: ACL LOAD refused the changed users: $_r_reply"
+      return 1
+    fi
+    rm -f "$RUN_DIR/users.acl.old"
+    log "applied changed users and passwords (ACL LOAD)"
+  fi
+  _r_want=$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY") || return 1
+  [ "$_r_want" != "$(cat "$RUN_DIR/cluster-auth")" ] || return 0
+  if [ -f "$AUTH_DIR/$CLUSTER_PASSWORD_KEY.previous" ] && ! peers_accept "$_r_want"; then
+    return 0
+  fi
+  _r_reply=$(printf '%s' "$_r_want" | local_cli -x CONFIG SET masterauth)
+  if [ "$_r_reply" != OK ]; then
+    log "error: CONFIG SET masterauth failed: $_r_reply"
+    return 1
+  fi
+  use_password "$_r_want"
+  log "replication and the scripts use the current cluster password"
+}
+
+# watch: started by start.sh beside redis-server; reloads when the mounted Secrets change.
+watch() {
+  while :; do
+    sleep "$RELOAD_INTERVAL"
+    if is_uint "\${REDIS_SERVER_PID:-}" && ! kill -0 "$REDIS_SERVER_PID" 2>/dev/null; then
+      exit 0
+    fi
+    reload
+  done
+}
+
+# status: whether this node runs with what the Secrets say now; exits 0 when it does.
+status() {
+  _t_ok=0
+  if assemble "$RUN_DIR/users.acl.check" && cmp -s "$RUN_DIR/users.acl.check" "$RUN_DIR/users.acl"; then
+    echo "users: applied"
+  else
+    echo "users: not applied yet"
+    _t_ok=1
+  fi
+  rm -f "$RUN_DIR/users.acl.check"
+  if [ "$(secret_value "$AUTH_DIR/$CLUSTER_PASSWORD_KEY")" = "$(cat "$RUN_DIR/cluster-auth")" ]; then
+    echo "cluster password: the current one ($CLUSTER_PASSWORD_KEY)"
+  else
+    echo "cluster password: not the current one yet ($CLUSTER_PASSWORD_KEY)"
+    _t_ok=1
+  fi
+  if [ -f "$AUTH_DIR/$CLUSTER_PASSWORD_KEY.previous" ] || [ -f "$AUTH_DIR/$PASSWORD_KEY.previous" ]; then
+    echo "rotation: previous passwords are still accepted"
+  fi
+  return "$_t_ok"
+}
+
+case \${1:-} in
+  build) build ;;
+  watch) watch ;;
+  status) status ;;
+  *) die "usage: acl.sh build|watch|status" ;;
+esac
+`;
+
+const SH_START_TLS_ANCHOR = `    printf 'cluster-announce-ip %s\\n' "$(conf_quote "$SELF_IP")"
+`;
+
+const SH_START_TLS_CONF = `    printf 'tls-cert-file %s\\ntls-key-file %s\\ntls-ca-cert-file %s\\n' "$(conf_quote "$TLS_DIR/tls.crt")" \\
+      "$(conf_quote "$TLS_DIR/tls.key")" "$(conf_quote "$TLS_DIR/ca.crt")"
+`;
+
+const SH_START_EXEC = `# Cluster formation and rejoin run beside the server`;
+
+const SH_START_TLS_WATCH = `# A renewed certificate (the kubelet updates the mounted Secret) is loaded without a restart.
+REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/tls.sh" watch &
+`;
+
+const SH_TLS_AUTH = `
+# The reload loop acts as the default user; redis-cli takes the password from the environment.
+unset REDISCLI_AUTH
+CLI_USER=
+if printenv REDIS_PASSWORD >/dev/null; then
+  REDISCLI_AUTH=$(printenv REDIS_PASSWORD)
+  export REDISCLI_AUTH
+fi
+`;
+
+const SH_TLS_AUTH_ACL = `
+# The reload loop acts as the reload user, whose random password acl.sh made at start.
+unset REDISCLI_AUTH
+CLI_USER=
+if [ -r "$RUN_DIR/reload-auth" ]; then
+  REDISCLI_AUTH=$(cat "$RUN_DIR/reload-auth")
+  export REDISCLI_AUTH
+  CLI_USER=$RELOAD_USER
+fi
+`;
+
+const SH_TLS = `
+# fingerprint: a checksum of the mounted certificate, key and CA.
+fingerprint() {
+  cat "$TLS_DIR/tls.crt" "$TLS_DIR/tls.key" "$TLS_DIR/ca.crt" 2>/dev/null | cksum
+}
+
+# watch: started by start.sh beside the server; loads a changed certificate (CONFIG SET of the same
+# paths makes the server read the files again).
+watch() {
+  _w_loaded=$(fingerprint)
+  while :; do
+    sleep "$TLS_RELOAD_INTERVAL"
+    if is_uint "\${REDIS_SERVER_PID:-}" && ! kill -0 "$REDIS_SERVER_PID" 2>/dev/null; then
+      exit 0
+    fi
+    _w_now=$(fingerprint)
+    [ "$_w_now" != "$_w_loaded" ] || continue
+    set -- redis-cli -h "$LOCAL_HOST" -p "$PORT"
+    if [ -n "\${CLI_USER:-}" ]; then
+      set -- "$@" --user "$CLI_USER"
+    fi
+    _w_reply=$(timeout "$CMD_TIMEOUT" "$@" CONFIG SET tls-cert-file "$TLS_DIR/tls.crt" tls-key-file "$TLS_DIR/tls.key" \\
+      tls-ca-cert-file "$TLS_DIR/ca.crt" </dev/null 2>&1 | tr -d '\\r')
+    if [ "$_w_reply" = OK ]; then
+      _w_loaded=$_w_now
+      log "loaded the renewed certificate"
+    else
+      log "error: loading the changed certificate failed (retrying): $_w_reply"
+    fi
+  done
+}
+
+case \${1:-} in
+  watch) watch ;;
+  *) die "usage: tls.sh watch" ;;
+esac
 `;

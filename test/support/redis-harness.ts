@@ -31,6 +31,8 @@ export interface RedisHarnessOptions {
   readonly password?: string;
   /** Namespace given to the pods as POD_NAMESPACE. */
   readonly namespace?: string;
+  /** Further environment of every pod (e.g. REDIS_AUTH_DIR: where a mounted Secret would be). */
+  readonly env?: NodeJS.ProcessEnv;
 }
 
 export interface StartOptions {
@@ -136,8 +138,9 @@ export class RedisHarness {
   private readonly name: string;
   private readonly dnsSuffix: string;
   private readonly namespace: string;
-  private readonly password: string | undefined;
+  private password: string | undefined;
   private readonly shell: string;
+  private readonly extraEnv: NodeJS.ProcessEnv;
   private readonly net: number;
   private readonly pods = new Map<number, Pod>();
 
@@ -154,6 +157,7 @@ export class RedisHarness {
     this.dnsSuffix = `${options.headlessServiceName ?? `${this.name}-headless`}.${this.namespace}.svc.${options.clusterDomain ?? 'cluster.local'}`;
     this.password = options.password;
     this.shell = options.shell ?? 'sh';
+    this.extraEnv = options.env ?? {};
     this.root = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-harness-'));
     // A random second octet keeps concurrent harnesses (and runs) on separate addresses.
     this.net = 16 + Math.floor(Math.random() * 234);
@@ -174,6 +178,11 @@ export class RedisHarness {
     const m = /^port (\d+)$/m.exec(files['redis.conf']);
     if (!m) throw new Error('RedisHarness: redis.conf has no "port" line');
     return Number(m[1]);
+  }
+
+  /** The password the harness' own redis-cli calls use from now on (after a rotation). */
+  public setPassword(password: string | undefined): void {
+    this.password = password;
   }
 
   /** Replaces the files that later starts use (what a ConfigMap update does). */
@@ -241,6 +250,7 @@ export class RedisHarness {
       REDIS_BIND: address,
       REDIS_LOCAL_HOST: address,
       REDIS_RESOLVER: path.join(this.root, 'resolve.sh'),
+      ...this.extraEnv,
     };
   }
 
@@ -391,10 +401,10 @@ export class RedisHarness {
   }
 
   /** Runs one of the ConfigMap scripts in pod `ordinal`'s environment (what an exec probe does). */
-  public runScript(ordinal: number, file: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<ScriptResult> {
+  public runScript(ordinal: number, file: string, extraEnv: NodeJS.ProcessEnv = {}, args: string[] = []): Promise<ScriptResult> {
     const script = path.join(this.podDirs(ordinal).config, file);
     return new Promise(resolve => {
-      execFile(this.shell, [script], { env: { ...this.podEnv(ordinal), ...extraEnv }, timeout: 30_000 }, (err, stdout, stderr) => {
+      execFile(this.shell, [script, ...args], { env: { ...this.podEnv(ordinal), ...extraEnv }, timeout: 30_000 }, (err, stdout, stderr) => {
         const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
         resolve({ code, output: `${stdout}${stderr}` });
       });

@@ -20,7 +20,7 @@ const CLUSTER_SCOPED = new Set([
 const APPLY_ORDER = [
   'CustomResourceDefinition', 'Namespace', 'StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount',
   'Secret', 'ConfigMap', 'Role', 'RoleBinding', 'PersistentVolumeClaim', 'Service', 'StatefulSet', 'Deployment', 'PodDisruptionBudget',
-  'NetworkPolicy', 'ServiceMonitor',
+  'NetworkPolicy', 'ServiceMonitor', 'Certificate',
 ];
 
 export interface ObjectRef {
@@ -198,6 +198,9 @@ export async function prepare(kube: Kube, cleanup: Cleanup, manifests: any[], op
   if (manifests.some((m) => m.kind === 'ServiceMonitor')) {
     await applyServiceMonitorCrd(kube, cleanup);
   }
+  if (manifests.some((m) => m.kind === 'Certificate')) {
+    await applyCrdFile(kube, cleanup, 'cert-manager.io_certificates.yaml');
+  }
 
   const volumes: any[] = [];
   for (const sts of manifests.filter((m) => m.kind === 'StatefulSet')) {
@@ -226,7 +229,12 @@ export async function prepare(kube: Kube, cleanup: Cleanup, manifests: any[], op
 }
 
 export async function applyServiceMonitorCrd(kube: Kube, cleanup: Cleanup): Promise<void> {
-  const file = path.join(__dirname, '..', '..', '..', 'crds', 'monitoring.coreos.com_servicemonitors.yaml');
+  await applyCrdFile(kube, cleanup, 'monitoring.coreos.com_servicemonitors.yaml');
+}
+
+/** Applies a CRD file of crds/ and waits until it is established. */
+export async function applyCrdFile(kube: Kube, cleanup: Cleanup, name: string): Promise<void> {
+  const file = path.join(__dirname, '..', '..', '..', 'crds', name);
   for (const doc of parseAllDocuments(fs.readFileSync(file, 'utf8'))) {
     const crd = doc.toJSON();
     if (!crd) continue;

@@ -11,7 +11,7 @@ import { Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, Protocol } fr
 import { parseAllDocuments } from 'yaml';
 import {
   AzureDiskSku, DisruptionBudget, EbsVolumeType, FailoverAction, GcePdType, PlacementCenter, PlacementCenterRelease,
-  PlacementCenterRollout, Probe, PvcRetentionAction, ReclaimPolicy, RedisCluster, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy,
+  PlacementCenterRollout, Probe, PvcRetentionAction, ReclaimPolicy, RedisCluster, RedisFlavour, RedisResourcesPreset, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy,
   StatefulWorkload, StorageClass, StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy, VolumeBindingMode,
 } from '../../../src';
 
@@ -132,6 +132,21 @@ export const MATRIX: MatrixCase[] = [
       zoneSpread: SpreadMode.PREFERRED,
       maxMemory: Size.mebibytes(512),
     });
+  }),
+
+  makeCase('redis-preset', 'RedisCluster: resourcesPreset small (maxmemory derived)', (chart) => {
+    new RedisCluster(chart, 'redis', { name: 'redis', resourcesPreset: RedisResourcesPreset.SMALL });
+  }),
+  makeCase('redis-acl', 'RedisCluster: ACL users from Secrets, metrics user, rotation loop', (chart) => {
+    new RedisCluster(chart, 'redis', { name: 'redis', acl: { usersSecret: 'redis-users', defaultUserRules: '~* &* +@all -@admin' }, metrics: {} });
+  }),
+  makeCase('redis-tls', 'RedisCluster: TLS from a cert-manager Certificate, plaintext off, metrics and NetworkPolicy', (chart) => {
+    new RedisCluster(chart, 'redis', {
+      name: 'redis', tls: { issuer: { name: 'ca-issuer', kind: 'ClusterIssuer' }, plaintext: false }, metrics: {}, networkPolicy: {},
+    });
+  }),
+  makeCase('redis-valkey', 'RedisCluster: Valkey 8 flavour', (chart) => {
+    new RedisCluster(chart, 'redis', { name: 'redis', flavour: RedisFlavour.VALKEY_8 });
   }),
 
   // ------------------------------ PlacementCenter -----------------------------
