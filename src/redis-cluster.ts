@@ -17,6 +17,9 @@ import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, propError, wholeSeconds } from './validation';
 
+
+/** Set on the client Service, so that selectors can tell it from the headless one. */
+const SERVICE_ROLE_LABEL = 'stateful.cdk8s.io/service';
 /** Password authentication of a Redis Cluster. */
 export interface RedisAuthOptions {
   /**
@@ -325,8 +328,9 @@ export interface RedisClusterProps {
    */
   readonly startupTimeout?: Duration;
   /**
-   * PodDisruptionBudget.
-   * @default DisruptionBudget.maxUnavailable(1)
+   * PodDisruptionBudget. With replicasPerShard 0 only budgets that allow no eviction are accepted: every pod is
+   * the only copy of its slots.
+   * @default DisruptionBudget.maxUnavailable(1); maxUnavailable(0) with replicasPerShard 0
    */
   readonly disruptionBudget?: DisruptionBudget;
   /**
@@ -663,7 +667,7 @@ export class RedisCluster extends Construct {
         ...(this.tlsSecretName !== undefined ? [Volume.fromSecret(this, 'TlsVolume', Secret.fromSecretName(this, 'TlsRef', this.tlsSecretName), { name: 'tls', defaultMode: 0o440 })] : []),
       ],
       security: { runAsUser: checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647) },
-      disruptionBudget: props.disruptionBudget ?? DisruptionBudget.maxUnavailable(1),
+      disruptionBudget: this.renderDisruptionBudget(props.disruptionBudget),
       scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },
     });
     this.workload.addPodAnnotation('checksum/config', checksum);
@@ -671,7 +675,8 @@ export class RedisCluster extends Construct {
     this.configMap.metadata.addLabel('app.kubernetes.io/instance', name);
 
     this.clientService = new k8s.KubeService(this, 'Client', {
-      metadata: { name, namespace: props.namespace, labels: this.workload.labels },
+      // the extra label lets the ServiceMonitor select this Service only: the headless one publishes the same ports
+      metadata: { name, namespace: props.namespace, labels: { ...this.workload.labels, [SERVICE_ROLE_LABEL]: 'client' } },
       spec: {
         selector: this.workload.selectorLabels,
         ports: [
@@ -737,11 +742,27 @@ export class RedisCluster extends Construct {
       this.serviceMonitor = new ServiceMonitor(this, 'ServiceMonitor', {
         metadata: { name, namespace: props.namespace, labels: { ...this.workload.labels, ...metrics.serviceMonitorLabels } },
         spec: {
-          selector: { matchLabels: this.workload.selectorLabels },
+          // the client Service only: selecting the headless one too would scrape every pod twice
+          selector: { matchLabels: { ...this.workload.selectorLabels, [SERVICE_ROLE_LABEL]: 'client' } },
           endpoints: [{ port: 'metrics', interval: `${interval}s` }],
         },
       });
     }
+  }
+
+  /**
+   * Without replicas every pod is the only copy of its slots, and the cluster stops serving when one is down
+   * (cluster-require-full-coverage): a budget that lets a drain evict one would take the cluster down.
+   */
+  private renderDisruptionBudget(budget: DisruptionBudget | undefined): DisruptionBudget {
+    if (this.replicasPerShard > 0) return budget ?? DisruptionBudget.maxUnavailable(1);
+    if (budget === undefined) return DisruptionBudget.maxUnavailable(0);
+    const allows = budget.maxUnavailableCount !== undefined ? budget.maxUnavailableCount > 0 : (budget.minAvailableCount ?? 0) < this.shards;
+    if (allows) {
+      throw propError(this, 'disruptionBudget', budget.maxUnavailableCount !== undefined ? `maxUnavailable ${budget.maxUnavailableCount}` : `minAvailable ${budget.minAvailableCount}`,
+        `lets a drain evict a pod, but with replicasPerShard 0 every pod is the only copy of its slots and the cluster stops serving without it; use DisruptionBudget.maxUnavailable(0) (drains then wait for you) or replicasPerShard 1 or more`);
+    }
+    return budget;
   }
 
   /** StatefulSet name. */

@@ -185,8 +185,26 @@ describe('RedisCluster options', () => {
     const sm = findObject(manifests, 'ServiceMonitor');
     expect(sm.apiVersion).toBe('monitoring.coreos.com/v1');
     expect(sm.metadata.labels.release).toBe('prom');
-    expect(sm.spec).toEqual({ selector: { matchLabels: findObject(manifests, 'StatefulSet').spec.selector.matchLabels }, endpoints: [{ port: 'metrics', interval: '15s' }] });
+    expect(sm.spec).toEqual({
+      selector: { matchLabels: { ...findObject(manifests, 'StatefulSet').spec.selector.matchLabels, 'stateful.cdk8s.io/service': 'client' } },
+      endpoints: [{ port: 'metrics', interval: '15s' }],
+    });
+    // both Services publish the metrics port; the ServiceMonitor selects one of them, so every pod is scraped once
+    const matching = manifests.filter((m: any) => m.kind === 'Service' && Object.entries(sm.spec.selector.matchLabels).every(([k, v]) => m.metadata.labels[k] === v));
+    expect(matching.map((m: any) => m.metadata.name)).toEqual(['redis']);
+    expect(findObject(manifests, 'Service', 'redis-headless').spec.ports.map((p: any) => p.name)).toContain('metrics');
     expect(redis.serviceMonitor).toBeDefined();
+  });
+
+  test('without replicas the budget allows no eviction, and one that does is refused', () => {
+    const { manifests } = synth({ replicasPerShard: 0 });
+    expect(findObject(manifests, 'PodDisruptionBudget').spec.maxUnavailable).toBe(0);
+    expect(findObject(synth({ replicasPerShard: 0, disruptionBudget: DisruptionBudget.minAvailable(3) }).manifests, 'PodDisruptionBudget').spec.minAvailable).toBe(3);
+    expect(() => synth({ replicasPerShard: 0, disruptionBudget: DisruptionBudget.maxUnavailable(1) }))
+      .toThrow(/invalid disruptionBudget \("maxUnavailable 1"\): lets a drain evict a pod, but with replicasPerShard 0 every pod is the only copy of its slots/);
+    expect(() => synth({ replicasPerShard: 0, disruptionBudget: DisruptionBudget.minAvailable(2) }))
+      .toThrow(/invalid disruptionBudget \("minAvailable 2"\): lets a drain evict a pod/);
+    expect(findObject(synth({ replicasPerShard: 1 }).manifests, 'PodDisruptionBudget').spec.maxUnavailable).toBe(1);
   });
 
   test('network policy: clients by label on the client port, bus port only between members', () => {
