@@ -190,6 +190,7 @@ export class StorageProvisioner {
     if (options.kmsKeyId !== undefined) params.kmsKeyId = options.kmsKeyId;
     params['csi.storage.k8s.io/fstype'] = options.fsType ?? 'ext4';
     return new StorageProvisioner('ebs.csi.aws.com', params, (scope) => {
+      checkEnum(scope, 'provisioner.type', type, EbsVolumeType, 'EbsVolumeType');
       if (options.iops !== undefined) {
         const [min, max] = type === EbsVolumeType.GP3 ? [3000, 16000] : [100, 256000];
         if (![EbsVolumeType.GP3, EbsVolumeType.IO1, EbsVolumeType.IO2].includes(type)) {
@@ -218,7 +219,9 @@ export class StorageProvisioner {
     const params: { [key: string]: string } = { type: options.type ?? GcePdType.PD_BALANCED };
     if (options.regional) params['replication-type'] = 'regional-pd';
     if (options.diskEncryptionKmsKey) params['disk-encryption-kms-key'] = options.diskEncryptionKmsKey;
-    return new StorageProvisioner('pd.csi.storage.gke.io', params);
+    return new StorageProvisioner('pd.csi.storage.gke.io', params, (scope) => {
+      checkEnum(scope, 'provisioner.type', params.type, GcePdType, 'GcePdType');
+    });
   }
 
   /**
@@ -229,6 +232,7 @@ export class StorageProvisioner {
     const params: { [key: string]: string } = { skuName: options.skuName ?? AzureDiskSku.PREMIUM_LRS };
     if (options.cachingMode !== undefined) params.cachingMode = options.cachingMode;
     return new StorageProvisioner('disk.csi.azure.com', params, (scope) => {
+      checkEnum(scope, 'provisioner.skuName', params.skuName, AzureDiskSku, 'AzureDiskSku');
       if (options.cachingMode !== undefined && !['None', 'ReadOnly', 'ReadWrite'].includes(options.cachingMode)) {
         throw propError(scope, 'provisioner.cachingMode', options.cachingMode, 'must be None, ReadOnly or ReadWrite');
       }

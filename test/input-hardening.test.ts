@@ -83,6 +83,16 @@ describe('enum-typed props are checked at run time (JavaScript and the other jsi
     })).not.toThrow();
   });
 
+  test('provisioner enums', () => {
+    const chart = Testing.chart();
+    expect(() => new StorageClass(chart, 'ebs', { provisioner: StorageProvisioner.awsEbs({ type: anyValue('gp4') }) }))
+      .toThrow(/test\/ebs: invalid provisioner.type \("gp4"\): must be one of EbsVolumeType/);
+    expect(() => new StorageClass(chart, 'pd', { provisioner: StorageProvisioner.gcePd({ type: anyValue('ssd') }) }))
+      .toThrow(/test\/pd: invalid provisioner.type \("ssd"\): must be one of GcePdType/);
+    expect(() => new StorageClass(chart, 'az', { provisioner: StorageProvisioner.azureDisk({ skuName: anyValue('premium') }) }))
+      .toThrow(/test\/az: invalid provisioner.skuName \("premium"\): must be one of AzureDiskSku/);
+  });
+
   test('storage class enums', () => {
     const chart = Testing.chart();
     expect(() => new StorageClass(chart, 'sc', { provisioner: StorageProvisioner.linstor(), reclaimPolicy: anyValue('Keep') }))

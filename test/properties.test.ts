@@ -9,8 +9,8 @@ import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Protocol } from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
-  DisruptionBudget, FailoverAction, PvcRetentionAction, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps,
-  TaintEffect,
+  DisruptionBudget, FailoverAction, PlacementCenter, PlacementCenterRollout, PvcRetentionAction, RedisCluster, RedisFlavour, RedisResourcesPreset,
+  RwopStatefulApp, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps, TaintEffect,
 } from '../src';
 import { validateManifest } from './support/validate';
 
@@ -99,7 +99,8 @@ function subset(sub: Record<string, string>, of: Record<string, string>): boolea
 function checkInvariants(manifests: any[]): void {
   const keys = new Set<string>();
   for (const m of manifests) {
-    validateManifest(m);
+    // custom resources: their CRDs are not in the schema package (the cluster suite validates them against the CRDs)
+    validateManifest(m, ['ServiceMonitor', 'Certificate']);
     const key = `${m.apiVersion}|${m.kind}|${m.metadata.namespace ?? ''}|${m.metadata.name}`;
     if (keys.has(key)) throw new Error(`two objects ${key}`);
     keys.add(key);
@@ -192,6 +193,61 @@ describe('random valid props', () => {
       if (a && a.heartbeat === undefined && a.check === undefined && a.action === FailoverAction.TAINT_AND_FORCE_DELETE) {
         expect(b.nodeLossWithAutomation!.worstCaseSeconds).toBeLessThanOrEqual(60 + r.start);
       }
+    }), params);
+  });
+});
+
+describe('random valid props for RedisCluster and PlacementCenter', () => {
+  test('RedisCluster: valid objects, one pod per shard and replica, a ServiceMonitor that selects one Service', () => {
+    const redis = fc.record({
+      name: dnsLabel(30),
+      shards: fc.integer({ min: 3, max: 12 }),
+      replicasPerShard: fc.integer({ min: 0, max: 3 }),
+      port: fc.integer({ min: 1024, max: 55535 }),
+      flavour: fc.constantFrom(RedisFlavour.REDIS_7_4, RedisFlavour.REDIS_8, RedisFlavour.VALKEY_8),
+      preset: fc.option(fc.constantFrom(RedisResourcesPreset.NANO, RedisResourcesPreset.SMALL, RedisResourcesPreset.LARGE), { nil: undefined }),
+      metrics: fc.boolean(),
+      serviceMonitor: fc.boolean(),
+      networkPolicy: fc.boolean(),
+      auth: fc.boolean(),
+    });
+    fc.assert(fc.property(redis, (r) => {
+      const chart = new Chart(Testing.app(), 'c', { namespace: 'cache' });
+      new RedisCluster(chart, 'redis', {
+        name: r.name, shards: r.shards, replicasPerShard: r.replicasPerShard, port: r.port, flavour: r.flavour, resourcesPreset: r.preset,
+        metrics: r.metrics ? { serviceMonitor: r.serviceMonitor } : undefined,
+        networkPolicy: r.networkPolicy ? {} : undefined,
+        auth: r.auth ? { existingSecret: 'redis-auth', existingSecretPasswordKey: 'password' } : { enabled: false },
+      });
+      const manifests = Testing.synth(chart);
+      checkInvariants(manifests);
+      expect(manifests.find((m) => m.kind === 'StatefulSet').spec.replicas).toBe(r.shards * (1 + r.replicasPerShard));
+      const sm = manifests.find((m) => m.kind === 'ServiceMonitor');
+      if (sm) {
+        const selected = manifests.filter((m) => m.kind === 'Service' && subset(sm.spec.selector.matchLabels, m.metadata.labels ?? {}));
+        expect(selected).toHaveLength(1);
+      }
+    }), params);
+  });
+
+  test('PlacementCenter: valid objects, an odd number of members, a partition inside the replicas', () => {
+    const pc = fc.record({
+      name: dnsLabel(30),
+      replicas: fc.constantFrom(3, 5, 7),
+      sizeGi: fc.integer({ min: 1, max: 500 }),
+      canary: fc.integer({ min: 0, max: 7 }),
+    });
+    fc.assert(fc.property(pc, (r) => {
+      const chart = new Chart(Testing.app(), 'c', { namespace: 'mq' });
+      new PlacementCenter(chart, 'pc', {
+        name: r.name, replicas: r.replicas, storageSize: Size.gibibytes(r.sizeGi),
+        rollout: r.canary === 0 ? PlacementCenterRollout.all() : PlacementCenterRollout.canary(Math.min(r.canary, r.replicas)),
+      });
+      const manifests = Testing.synth(chart);
+      checkInvariants(manifests);
+      const sts = manifests.find((m) => m.kind === 'StatefulSet');
+      expect(sts.spec.replicas).toBe(r.replicas);
+      expect(sts.spec.podManagementPolicy).toBe('OrderedReady');
     }), params);
   });
 });
