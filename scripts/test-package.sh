@@ -48,6 +48,12 @@ const cases = [
   ['two objects of one name', (c) => { new lib.StatefulWorkload(c, 'a', { name: 'web', containers: [{ name: 'web', image: 'nginx:1.27' }] });
     new lib.StatefulWorkload(c, 'b', { name: 'web', containers: [{ name: 'web', image: 'nginx:1.27' }] }); Testing.synth(c); },
     /StatefulSet "web" .* is emitted twice, by test\/a\/Resource and by test\/b\/Resource/],
+  ['RedisClusters "cache" and "cache-headless" (two Services "cache-headless")', (c) => { new lib.RedisCluster(c, 'a', { name: 'cache' });
+    new lib.RedisCluster(c, 'b', { name: 'cache-headless' }); Testing.synth(c); },
+    /Service "cache-headless" .* is emitted twice, by test\/a\/Workload\/Headless and by test\/b\/Client/],
+  ['two PlacementCenters with the default StorageClass', (c) => { new lib.PlacementCenter(c, 'a', { name: 'pc-a' });
+    new lib.PlacementCenter(c, 'b', { name: 'pc-b' }); Testing.synth(c); },
+    /StorageClass "ssd" \(cluster-scoped: one per cluster\) is emitted twice/],
 ];
 for (const [name, make, message] of cases) {
   assert.throws(() => make(Testing.chart()), message, name);
