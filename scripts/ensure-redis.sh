@@ -34,8 +34,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null
+$SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get update -qq
+$SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null
 
 # Where systemd runs, make sure the packaged service is neither running nor enabled.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then

@@ -76,8 +76,8 @@ if [ "${#missing[@]}" -gt 0 ]; then
   fi
   log "installing ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
-  $SUDO apt-get update -qq
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  $SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get update -qq
+  $SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 fi
 
 # ---------------------------------------------------------------- toolchain
