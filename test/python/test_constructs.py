@@ -156,7 +156,7 @@ class TestReadmeExamples:
         chart = Chart(App(), "robustmq", namespace="robustmq")
         pc = PlacementCenter(chart, "PlacementCenter")
         assert pc.peer_addresses[0] == "placement-center-0.placement-center-headless.robustmq.svc.cluster.local:1228"
-        assert "[node]" in pc.toml_config
+        assert 'roles = [ "meta", "engine" ]' in pc.toml_config
         assert [phase.partition for phase in PlacementCenter.staged_rollout(3)] == [2, 1, 0]
         assert pc.raft_node_id(2) == 3
 
@@ -164,10 +164,10 @@ class TestReadmeExamples:
         chart = Chart(App(), "robustmq", namespace="robustmq")
         pc = PlacementCenter(chart, "PlacementCenter",
             rollout=PlacementCenterRollout.canary(1),
-            additional_config={"heartbeat": {"heartbeat_timeout_ms": 30000}},
+            additional_config={"meta_runtime": {"heartbeat_timeout_ms": 30000}},
         )
         assert pc.partition == 2
-        assert "[heartbeat]\nheartbeat_timeout_ms = 30000" in pc.toml_config
+        assert "[meta_runtime]\nheartbeat_timeout_ms = 30000" in pc.toml_config
 
     def test_storage_class_provisioners(self):
         chart = cdk8s.Testing.chart()
