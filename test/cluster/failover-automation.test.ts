@@ -119,7 +119,6 @@ class Cluster {
   public readonly cleanup: Cleanup;
   public readonly processes: ControllerProcess[] = [];
   private readonly lost = new Set<string>();
-  private readonly nodeLeaseObjects: Array<{ kind: string; name: string }> = [];
 
   private constructor(public readonly cp: ControlPlane) {
     this.kube = new Kube(cp);
@@ -148,7 +147,6 @@ class Cluster {
   public async deploy(namespace: string, manifests: any[], opts: { withDeployment?: boolean } = {}): Promise<void> {
     this.cleanup.namespace(namespace);
     await this.kube.createNamespace(namespace, RESTRICTED_LABELS);
-    for (const m of manifests.filter((x) => x.metadata.namespace === 'kube-node-lease')) this.nodeLeaseObjects.push({ kind: m.kind, name: m.metadata.name });
     const pv = persistentVolumeFor(namespace, 'data-app-0', '1Gi', ['ReadWriteOncePod'], STATIC_CLASS);
     this.cleanup.object(refOf(pv));
     await this.kube.apply(pv);
@@ -220,7 +218,6 @@ class Cluster {
     await Promise.all(this.processes.splice(0).map((p) => p.stop()));
     for (const node of [...this.lost]) await this.restoreNode(node);
     for (const node of this.cp.nodes) await this.untaint(node);
-    for (const o of this.nodeLeaseObjects.splice(0)) await this.kube.delete('rbac.authorization.k8s.io/v1', o.kind, o.name, 'kube-node-lease').catch(() => undefined);
     await this.cleanup.run();
   }
 

@@ -49,8 +49,13 @@ export function isClusterScoped(kind: string): boolean {
   return CLUSTER_SCOPED.has(kind);
 }
 
+/** Namespaces every cluster has; tests put objects in them (the failover controller's node-lease Role) but never own them. */
+export const SYSTEM_NAMESPACES: ReadonlySet<string> = new Set(['default', 'kube-system', 'kube-public', 'kube-node-lease']);
+
+/** The namespaces a test creates and deletes for these manifests (system namespaces excluded). */
 export function namespacesOf(manifests: any[]): string[] {
-  return [...new Set(manifests.filter((m) => !isClusterScoped(m.kind)).map((m) => m.metadata.namespace as string))].sort();
+  return [...new Set(manifests.filter((m) => !isClusterScoped(m.kind)).map((m) => m.metadata.namespace as string))]
+    .filter((ns) => !SYSTEM_NAMESPACES.has(ns)).sort();
 }
 
 function podSpecs(manifests: any[]): Array<{ owner: any; spec: any }> {
@@ -100,6 +105,8 @@ export class Cleanup {
   public object(ref: ObjectRef): void {
     if (ref.kind === 'Namespace') this.namespaces.add(ref.name);
     else if (isClusterScoped(ref.kind)) this.clusterObjects.set(`${ref.kind}/${ref.name}`, { ...ref, namespace: undefined });
+    // objects in a system namespace go one by one: the namespace itself is not the test's to delete
+    else if (ref.namespace !== undefined && SYSTEM_NAMESPACES.has(ref.namespace)) this.clusterObjects.set(`${ref.kind}/${ref.namespace}/${ref.name}`, ref);
   }
 
   /**
@@ -116,7 +123,7 @@ export class Cleanup {
     this.clusterObjects.clear();
     for (const r of [...namespaces, ...refs]) {
       try {
-        await this.kube.delete(r.apiVersion, r.kind, r.name);
+        await this.kube.delete(r.apiVersion, r.kind, r.name, r.namespace);
         Cleanup.pending.push(r);
       } catch (err) {
         errors.push(err);
@@ -139,7 +146,7 @@ export class Cleanup {
   public static async drain(kube: Kube, timeoutMs = 240_000): Promise<void> {
     const refs = Cleanup.pending.splice(0);
     const failures: string[] = [];
-    await Promise.all(refs.map((r) => waitFor(`${describeRef(r)} deleted`, async () => (await kube.get(r.apiVersion, r.kind, r.name)) === undefined,
+    await Promise.all(refs.map((r) => waitFor(`${describeRef(r)} deleted`, async () => (await kube.get(r.apiVersion, r.kind, r.name, r.namespace)) === undefined,
       { timeoutMs, intervalMs: 1000 }).catch((err) => failures.push(String(err)))));
     if (failures.length > 0) throw new Error(failures.join('; '));
   }
