@@ -1,5 +1,6 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, SizeRoundingBehavior } from 'cdk8s';
 import { IConstruct } from 'constructs';
+import { isDnsLabel, isDnsSubdomain, isLabelKey, isLabelValue } from './names';
 
 /**
  * The one shape every bad-input error takes: who (construct path), which prop, what value, what is accepted.
@@ -26,12 +27,10 @@ export function describeValue(value: unknown): string {
 /** Every integer field of the Kubernetes API this library writes is an int32. */
 export const INT32_MAX = 2147483647;
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 
 /** @internal */
 export function checkDnsLabel(scope: IConstruct, prop: string, value: string, maxLength = 63): string {
-  if (!DNS_LABEL.test(value) || value.length > maxLength) {
+  if (!isDnsLabel(value, maxLength)) {
     throw propError(scope, prop, value,
       `must be a DNS label: at most ${maxLength} characters of lower-case letters, digits and '-', starting and ending with a letter or digit`);
   }
@@ -40,7 +39,7 @@ export function checkDnsLabel(scope: IConstruct, prop: string, value: string, ma
 
 /** @internal */
 export function checkDnsSubdomain(scope: IConstruct, prop: string, value: string): string {
-  if (!DNS_SUBDOMAIN.test(value) || value.length > 253) {
+  if (!isDnsSubdomain(value)) {
     throw propError(scope, prop, value,
       'must be a DNS subdomain: at most 253 characters of lower-case letters, digits, \'-\' and \'.\'');
   }
@@ -108,11 +107,7 @@ export function checkLabels(scope: IConstruct, prop: string, labels: { [key: str
  * @internal
  */
 export function checkQualifiedName(scope: IConstruct, prop: string, key: string): string {
-  const slash = key.indexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (typeof key !== 'string' || (prefix !== undefined && (!DNS_SUBDOMAIN.test(prefix) || prefix.length > 253))
-    || !/^([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]$/.test(name) || name.length > 63) {
+  if (!isLabelKey(key)) {
     throw propError(scope, prop, key, 'must be a qualified name: an optional DNS-subdomain prefix and one "/", then at most 63 characters of [A-Za-z0-9-_.] starting and ending alphanumeric');
   }
   return key;
@@ -120,7 +115,7 @@ export function checkQualifiedName(scope: IConstruct, prop: string, key: string)
 
 /** @internal */
 export function checkLabelValue(scope: IConstruct, prop: string, value: string): string {
-  if (typeof value !== 'string' || value.length > 63 || !/^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/.test(value)) {
+  if (!isLabelValue(value)) {
     throw propError(scope, prop, value, 'must be a label value: at most 63 characters of [A-Za-z0-9-_.], starting and ending alphanumeric');
   }
   return value;

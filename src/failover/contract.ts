@@ -5,6 +5,9 @@
  *
  * Nothing here is part of the public API: the program is bundled from src/failover/program into one file.
  */
+import { isDnsSubdomain, isLabelKey, isLabelValue } from '../names';
+
+export { isDnsLabel } from '../names';
 
 /** The taint that makes Kubernetes treat a node as shut down (KEP-2268): volumes force-detach at once. */
 export const OUT_OF_SERVICE_TAINT = { key: 'node.kubernetes.io/out-of-service', value: 'nodeshutdown', effect: 'NoExecute' } as const;
@@ -89,30 +92,6 @@ export interface SettingProblem {
   readonly setting: keyof ControllerSettings;
   readonly value: unknown;
   readonly accepted: string;
-}
-
-const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
-
-export function isDnsLabel(value: string, max = 63): boolean {
-  return value.length <= max && DNS1123_LABEL.test(value);
-}
-
-export function isDnsSubdomain(value: string): boolean {
-  return value.length <= 253 && DNS1123_SUBDOMAIN.test(value);
-}
-
-export function isLabelKey(key: string): boolean {
-  const slash = key.indexOf('/');
-  const prefix = slash >= 0 ? key.slice(0, slash) : undefined;
-  const name = slash >= 0 ? key.slice(slash + 1) : key;
-  if (prefix !== undefined && !isDnsSubdomain(prefix)) return false;
-  return name.length > 0 && name.length <= 63 && LABEL_NAME.test(name);
-}
-
-export function isLabelValue(value: string): boolean {
-  return value === '' || (value.length <= 63 && LABEL_NAME.test(value));
 }
 
 /**
