@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Installs Debian's redis-server and redis-tools when redis-server or redis-cli
-# is missing; the real-Redis tests start their own processes, so the system
-# service is kept from starting (policy-rc.d) and disabled afterwards.
+# is missing, and shellcheck, which the tests run over every rendered script;
+# the real-Redis tests start their own processes, so the system service is kept
+# from starting (policy-rc.d) and disabled afterwards.
 set -euo pipefail
 
-if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1; then
+if command -v redis-server >/dev/null 2>&1 && command -v redis-cli >/dev/null 2>&1 && command -v shellcheck >/dev/null 2>&1; then
   exit 0
 fi
 
@@ -13,7 +14,7 @@ if [ "$(id -u)" -ne 0 ]; then
   if command -v sudo >/dev/null 2>&1; then
     SUDO="sudo -n"
   else
-    echo "ensure-redis: redis-server/redis-cli missing and not root (no sudo): install redis-server and redis-tools" >&2
+    echo "ensure-redis: redis-server, redis-cli or shellcheck missing and not root (no sudo): install redis-server, redis-tools and shellcheck" >&2
     exit 1
   fi
 fi
@@ -35,7 +36,7 @@ cleanup() {
 trap cleanup EXIT
 
 $SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get update -qq
-$SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get install -y -qq --no-install-recommends redis-server redis-tools >/dev/null
+$SUDO flock /tmp/cdk8s-stateful-apt.lock apt-get install -y -qq --no-install-recommends redis-server redis-tools shellcheck >/dev/null
 
 # Where systemd runs, make sure the packaged service is neither running nor enabled.
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
@@ -45,7 +46,7 @@ if [ -x /etc/init.d/redis-server ]; then
   $SUDO /etc/init.d/redis-server stop >/dev/null 2>&1 || true
 fi
 
-if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
-  echo "ensure-redis: redis-server/redis-cli still missing after apt-get install" >&2
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1 || ! command -v shellcheck >/dev/null 2>&1; then
+  echo "ensure-redis: redis-server, redis-cli or shellcheck still missing after apt-get install" >&2
   exit 1
 fi

@@ -1,5 +1,5 @@
 import { createHash } from 'crypto';
-import { ApiObject, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
+import { ApiObject, Chart, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
 import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
@@ -9,17 +9,20 @@ import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
   REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
   REDIS_POD_NAMESPACE_ENV, REDIS_READINESS_SCRIPT, REDIS_START_SCRIPT, REDIS_TMP_MOUNT_PATH, REDIS_UID,
-  REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER, REDIS_TLS_MOUNT_PATH,
+  REDIS_AUTH_MOUNT_PATH, REDIS_USERS_MOUNT_PATH, REDIS_METRICS_USER, REDIS_TLS_MOUNT_PATH, REDIS_DRAIN_SCRIPT, REDIS_DRAINING_FILE,
 } from './redis';
 import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
-import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, propError, wholeSeconds } from './validation';
+import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
+import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, clusterScoped, propError, wholeSeconds } from './validation';
 
 
 /** Set on the client Service, so that selectors can tell it from the headless one. */
 const SERVICE_ROLE_LABEL = 'stateful.cdk8s.io/service';
+/** Set on the StatefulSet while shards drain: how many of its last pods the next apply may remove. */
+const DRAINING_PODS_ANNOTATION = 'stateful.cdk8s.io/draining-pods';
 /** Password authentication of a Redis Cluster. */
 export interface RedisAuthOptions {
   /**
@@ -224,6 +227,23 @@ export interface RedisClusterProps {
    */
   readonly shards?: number;
   /**
+   * Number of the last shards being removed. Removing shards takes two applies: first `drainingShards: N` with
+   * the current `shards` (a Job `<name>-drain-<shards>-to-<shards - N>` moves their slots to the other masters,
+   * then every other node forgets their nodes and they are reset; no pod restarts), then, once the Job is
+   * complete, `shards` lowered by N with `drainingShards` back to 0. At least 3 shards remain.
+   * @default 0
+   */
+  readonly drainingShards?: number;
+  /**
+   * Create a ValidatingAdmissionPolicy and its binding (cluster-scoped, named
+   * `cdk8s-stateful.redis-shards.<namespace>.<name>`) that make the API server refuse an update of the
+   * StatefulSet that lowers its pods by more than the shards declared draining in the previous apply: a direct
+   * decrease of `shards` (or of `replicasPerShard`) would delete pods that own slots. Turn it off when you cannot
+   * create cluster-scoped objects.
+   * @default true
+   */
+  readonly shardRemovalGuard?: boolean;
+  /**
    * Replicas of each master. 0 gives the plain three-pod shape (no failover).
    * @default 1
    */
@@ -390,6 +410,12 @@ export class RedisCluster extends Construct {
   public readonly shards: number;
   /** Replicas per master. */
   public readonly replicasPerShard: number;
+  /** Number of the last shards being removed (0: none). */
+  public readonly drainingShards: number;
+  /** The Job that drains those shards (only while `drainingShards` is above 0). */
+  public readonly drainJob?: k8s.KubeJob;
+  /** The policy that refuses dropping pods that own slots (unless `shardRemovalGuard` is false). */
+  public readonly shardRemovalPolicy?: ApiObject;
   /** Client port. */
   public readonly port: number;
   /** Files of the ConfigMap (redis.conf and the scripts), by name. */
@@ -420,6 +446,12 @@ export class RedisCluster extends Construct {
     const name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 45 }), 45);
     this.shards = checkInteger(this, 'shards', props.shards ?? 3, 3, 1000);
     this.replicasPerShard = checkInteger(this, 'replicasPerShard', props.replicasPerShard ?? 1, 0, 5);
+    this.drainingShards = props.drainingShards ?? 0;
+    if (!Number.isInteger(this.drainingShards) || this.drainingShards < 0 || this.drainingShards > this.shards - 3) {
+      throw propError(this, 'drainingShards', this.drainingShards,
+        `must be an integer from 0 to ${this.shards - 3} (a Redis Cluster keeps at least 3 of its ${this.shards} shards); to remove N shards, ` +
+        'first apply drainingShards N with the current shards, then lower shards by N with drainingShards 0');
+    }
     this.port = checkPort(this, 'port', props.port ?? 6379);
     if (this.port + 10000 > 65535) throw propError(this, 'port', this.port, 'must be at most 55535: the cluster bus uses port + 10000');
     const busPort = this.port + 10000;
@@ -537,6 +569,7 @@ export class RedisCluster extends Construct {
       headlessServiceName: `${name}-headless`,
       shards: this.shards,
       replicasPerShard: this.replicasPerShard,
+      drainingShards: this.drainingShards,
       port: this.port,
       clusterDomain,
       authEnabled,
@@ -564,7 +597,9 @@ export class RedisCluster extends Construct {
       },
     }));
     this.files = files;
-    const checksum = createHash('sha256').update(JSON.stringify(files)).digest('hex');
+    // The drain files are left out: the pods read them when they start, and draining restarts no pod.
+    const podFiles = Object.fromEntries(Object.entries(files).filter(([file]) => file !== REDIS_DRAIN_SCRIPT && file !== REDIS_DRAINING_FILE));
+    const checksum = createHash('sha256').update(JSON.stringify(podFiles)).digest('hex');
 
     const persistence = props.persistence ?? {};
     if (persistence.storageClass && persistence.storageProvisioner) {
@@ -575,6 +610,7 @@ export class RedisCluster extends Construct {
     }
 
     // the startup probe shares the liveness script (LOADING counts as alive), with a long failure budget
+    const runAsUser = checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647);
     const commandTimeoutSeconds = wholeSeconds(this, 'commandTimeout', props.commandTimeout ?? Duration.seconds(4), 1, 60);
     const probeTimeout = Duration.seconds(commandTimeoutSeconds + 1);
     const startupSeconds = wholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.minutes(30), 10);
@@ -666,11 +702,17 @@ export class RedisCluster extends Construct {
         ...(usersSecret !== undefined ? [Volume.fromSecret(this, 'UsersVolume', Secret.fromSecretName(this, 'UsersRef', usersSecret), { name: 'users', defaultMode: 0o440 })] : []),
         ...(this.tlsSecretName !== undefined ? [Volume.fromSecret(this, 'TlsVolume', Secret.fromSecretName(this, 'TlsRef', this.tlsSecretName), { name: 'tls', defaultMode: 0o440 })] : []),
       ],
-      security: { runAsUser: checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647) },
+      security: { runAsUser },
       disruptionBudget: this.renderDisruptionBudget(props.disruptionBudget),
       scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },
     });
     this.workload.addPodAnnotation('checksum/config', checksum);
+    if (this.drainingShards > 0) {
+      // read by the shard removal policy at the next apply: up to this many pods may go then
+      this.workload.statefulSet.metadata.addAnnotation(DRAINING_PODS_ANNOTATION, String(this.drainingShards * (1 + this.replicasPerShard)));
+      this.drainJob = this.renderDrainJob(name, props.namespace, containers[0], runAsUser, props.priorityClassName);
+    }
+    if (props.shardRemovalGuard ?? true) this.shardRemovalPolicy = this.renderShardRemovalGuard(name, props.namespace !== undefined || Chart.of(this).namespace !== undefined);
     this.configMap.metadata.addLabel('app.kubernetes.io/name', 'redis-cluster');
     this.configMap.metadata.addLabel('app.kubernetes.io/instance', name);
 
@@ -695,7 +737,7 @@ export class RedisCluster extends Construct {
       checkLabels(this, 'networkPolicy.allowedClientLabels', np.allowedClientLabels);
       checkLabels(this, 'networkPolicy.allowedClientNamespaceLabels', np.allowedClientNamespaceLabels);
       const members = { podSelector: { matchLabels: this.workload.selectorLabels } };
-      const clients: k8s.NetworkPolicyPeer[] = [members];
+      const clients: k8s.NetworkPolicyPeer[] = [members, ...(this.drainJob ? [{ podSelector: { matchLabels: this.drainLabels } }] : [])];
       if (np.allowedClientLabels || np.allowedClientNamespaceLabels) {
         clients.push({
           podSelector: { matchLabels: np.allowedClientLabels ?? {} },
@@ -718,6 +760,13 @@ export class RedisCluster extends Construct {
         metadata: { name, namespace: props.namespace, labels: this.workload.labels },
         spec: { podSelector: { matchLabels: this.workload.selectorLabels }, policyTypes: ['Ingress'], ingress },
       });
+      if (this.drainJob) {
+        // the drain Job's pods serve nothing: no ingress at all
+        new k8s.KubeNetworkPolicy(this, 'DrainNetworkPolicy', {
+          metadata: { name: `${name}-drain`, namespace: props.namespace, labels: { ...this.workload.labels, ...this.drainLabels } },
+          spec: { podSelector: { matchLabels: this.drainLabels }, policyTypes: ['Ingress'], ingress: [] },
+        });
+      }
     }
 
     if (tls?.issuer && this.tlsSecretName) {
@@ -748,6 +797,104 @@ export class RedisCluster extends Construct {
         },
       });
     }
+  }
+
+  /** Labels of the drain Job's pods: not the StatefulSet's selector labels, so no Service or budget counts them. */
+  private get drainLabels(): { [key: string]: string } {
+    return { ...this.workload.selectorLabels, 'app.kubernetes.io/component': 'drain' };
+  }
+
+  /**
+   * The Job that runs drain.sh with the Redis container's image, credentials, TLS files and settings; it touches
+   * no Kubernetes object, so it needs no service account token.
+   */
+  private renderDrainJob(name: string, namespace: string | undefined, redis: StatefulContainer, runAsUser: number, priorityClassName: string | undefined): k8s.KubeJob {
+    const active = this.shards - this.drainingShards;
+    const env: k8s.EnvVar[] = [{ name: REDIS_POD_NAMESPACE_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }];
+    const password = redis.env?.[REDIS_PASSWORD_ENV]?.valueFrom;
+    if (password?.secretKeyRef) env.push({ name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: password.secretKeyRef.name, key: password.secretKeyRef.key } } });
+    const mounts = (redis.mounts ?? []).filter(m => m.volume !== 'data' && m.volume !== 'users');
+    const volumes: k8s.Volume[] = mounts.map(m => (m.volume === 'config'
+      ? { name: 'config', configMap: { name: `${name}-config` } }
+      : { name: m.volume, secret: { secretName: m.volume === 'auth' ? this.authSecretName : this.tlsSecretName, defaultMode: 0o440 } }));
+    return new k8s.KubeJob(this, 'Drain', {
+      // a Job's pod template cannot change: each drain target has a Job of its own
+      metadata: { name: `${name}-drain-${this.shards}-to-${active}`, namespace, labels: { ...this.workload.labels, ...this.drainLabels } },
+      spec: {
+        // each attempt resumes where the last one stopped
+        backoffLimit: 6,
+        template: {
+          metadata: { labels: this.drainLabels },
+          spec: {
+            restartPolicy: 'Never',
+            automountServiceAccountToken: false,
+            enableServiceLinks: false,
+            priorityClassName,
+            securityContext: restrictedPodSecurityContext(runAsUser, runAsUser, runAsUser),
+            containers: [{
+              name: 'drain',
+              image: redis.image,
+              imagePullPolicy: 'IfNotPresent',
+              command: ['sh', `${REDIS_CONFIG_MOUNT_PATH}/${REDIS_DRAIN_SCRIPT}`],
+              env,
+              resources: {
+                requests: { cpu: k8s.Quantity.fromString('10m'), memory: k8s.Quantity.fromString('32Mi') },
+                limits: { memory: k8s.Quantity.fromString('128Mi') },
+              },
+              volumeMounts: mounts.map(m => ({ name: m.volume, mountPath: m.path, readOnly: true })),
+              securityContext: restrictedContainerSecurityContext(),
+            }],
+            volumes,
+          },
+        },
+      },
+    });
+  }
+
+  /**
+   * A ValidatingAdmissionPolicy (and binding) that refuses lowering the StatefulSet's pods by more than the previous
+   * apply declared draining. Synthesis cannot see the running cluster, so the check runs where the old object is
+   * known: in the API server, at the update.
+   */
+  private renderShardRemovalGuard(name: string, namespaced: boolean): ApiObject {
+    const ns = this.workload.namespace;
+    const policyName = `cdk8s-stateful.redis-shards.${ns}.${name}`;
+    const annotation = `oldObject.metadata.annotations[${JSON.stringify(DRAINING_PODS_ANNOTATION)}]`;
+    const drained = `(has(oldObject.metadata.annotations) && ${JSON.stringify(DRAINING_PODS_ANNOTATION)} in oldObject.metadata.annotations ? int(${annotation}) : 0)`;
+    const policy = new ApiObject(this, 'ShardRemovalPolicy', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicy',
+      metadata: { name: policyName, labels: this.workload.labels },
+      spec: {
+        failurePolicy: 'Fail',
+        matchConstraints: {
+          resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['statefulsets'] }],
+          objectSelector: { matchLabels: this.workload.selectorLabels },
+        },
+        validations: [{
+          expression: `object.spec.replicas >= oldObject.spec.replicas || oldObject.spec.replicas - object.spec.replicas <= ${drained}`,
+          messageExpression: `'RedisCluster ' + object.metadata.namespace + '/' + object.metadata.name + ': lowering the StatefulSet from ' + ` +
+            `string(oldObject.spec.replicas) + ' to ' + string(object.spec.replicas) + ' pods would delete pods that own hash slots (the previous apply ' + ` +
+            `'declared ' + string(${drained}) + ' pods draining). Remove shards in two applies: drainingShards N with the current shards, wait for the Job ' + ` +
+            `object.metadata.name + '-drain-<shards>-to-<shards - N> to complete, then shards lowered by N with drainingShards 0'`,
+          reason: 'Forbidden',
+        }],
+      },
+    });
+    clusterScoped(policy);
+    const binding = new ApiObject(this, 'ShardRemovalPolicyBinding', {
+      apiVersion: 'admissionregistration.k8s.io/v1',
+      kind: 'ValidatingAdmissionPolicyBinding',
+      metadata: { name: policyName, labels: this.workload.labels },
+      spec: {
+        policyName,
+        validationActions: ['Deny'],
+        // without a namespace in the chart the objects go wherever they are applied: the labels pick the StatefulSet
+        matchResources: namespaced ? { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': ns } } } : undefined,
+      },
+    });
+    clusterScoped(binding);
+    return policy;
   }
 
   /**

@@ -34,7 +34,7 @@ describe('the example app', () => {
   });
 
   test('cluster-scoped objects carry no namespace, namespaced ones carry their chart namespace', () => {
-    const clusterScoped = ['StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding'];
+    const clusterScoped = ['StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
     for (const m of manifests) {
       if (clusterScoped.includes(m.kind)) expect([m.kind, m.metadata.namespace]).toEqual([m.kind, undefined]);
       // the failover controller reads node heartbeats through a Role of its own in kube-node-lease

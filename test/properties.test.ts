@@ -210,11 +210,13 @@ describe('random valid props for RedisCluster and PlacementCenter', () => {
       serviceMonitor: fc.boolean(),
       networkPolicy: fc.boolean(),
       auth: fc.boolean(),
+      draining: fc.integer({ min: 0, max: 9 }),
     });
     fc.assert(fc.property(redis, (r) => {
       const chart = new Chart(Testing.app(), 'c', { namespace: 'cache' });
+      const drainingShards = r.draining % (r.shards - 2);
       new RedisCluster(chart, 'redis', {
-        name: r.name, shards: r.shards, replicasPerShard: r.replicasPerShard, port: r.port, flavour: r.flavour, resourcesPreset: r.preset,
+        name: r.name, shards: r.shards, replicasPerShard: r.replicasPerShard, port: r.port, flavour: r.flavour, resourcesPreset: r.preset, drainingShards,
         metrics: r.metrics ? { serviceMonitor: r.serviceMonitor } : undefined,
         networkPolicy: r.networkPolicy ? {} : undefined,
         auth: r.auth ? { existingSecret: 'redis-auth', existingSecretPasswordKey: 'password' } : { enabled: false },
@@ -222,6 +224,14 @@ describe('random valid props for RedisCluster and PlacementCenter', () => {
       const manifests = Testing.synth(chart);
       checkInvariants(manifests);
       expect(manifests.find((m) => m.kind === 'StatefulSet').spec.replicas).toBe(r.shards * (1 + r.replicasPerShard));
+      // a drain Job exactly while shards drain, and no Service or budget selects its pods
+      const jobs = manifests.filter((m) => m.kind === 'Job');
+      expect(jobs.map((j) => j.metadata.name)).toEqual(drainingShards > 0 ? [`${r.name}-drain-${r.shards}-to-${r.shards - drainingShards}`] : []);
+      for (const j of jobs) {
+        for (const m of manifests.filter((o) => o.kind === 'Service' || o.kind === 'PodDisruptionBudget')) {
+          expect(subset(m.spec.selector.matchLabels ?? m.spec.selector, j.spec.template.metadata.labels)).toBe(false);
+        }
+      }
       const sm = manifests.find((m) => m.kind === 'ServiceMonitor');
       if (sm) {
         const selected = manifests.filter((m) => m.kind === 'Service' && subset(sm.spec.selector.matchLabels, m.metadata.labels ?? {}));

@@ -260,6 +260,10 @@ describe('RedisCluster bad input', () => {
     ['metrics off with options', { metrics: { enabled: false, serviceMonitor: true } }, /invalid metrics.enabled \(false\): cannot be false while other metrics options are set/],
     ['network policy off with labels', { networkPolicy: { enabled: false, allowedClientLabels: { a: 'b' } } }, /invalid networkPolicy.enabled \(false\): cannot be false/],
     ['bad client label', { networkPolicy: { allowedClientLabels: { a: 'b c' } } }, /invalid networkPolicy.allowedClientLabels\["a"\] \("b c"\): must be a label value/],
+    ['draining with 3 shards', { drainingShards: 1 }, /test\/redis: invalid drainingShards \(1\): must be an integer from 0 to 0 \(a Redis Cluster keeps at least 3 of its 3 shards\); to remove N shards, first apply drainingShards N with the current shards, then lower shards by N with drainingShards 0/],
+    ['draining too many', { shards: 5, drainingShards: 3 }, /invalid drainingShards \(3\): must be an integer from 0 to 2 \(a Redis Cluster keeps at least 3 of its 5 shards\)/],
+    ['negative draining', { shards: 5, drainingShards: -1 }, /invalid drainingShards \(-1\): must be an integer from 0 to 2/],
+    ['fractional draining', { shards: 5, drainingShards: 1.5 }, /invalid drainingShards \(1.5\): must be an integer from 0 to 2/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });
@@ -504,5 +508,115 @@ describe('RedisCluster TLS', () => {
     ['owned directive', { extraSettings: { 'tls-cert-file': '/x' } }, /invalid extraSettings key \("tls-cert-file"\): "tls-cert-file" is owned by the construct \(the certificate comes from the tls Secret\)/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
+  });
+});
+
+describe('RedisCluster shard removal', () => {
+  test('GIVEN drainingShards 1 of 4 WHEN synthesized THEN the manifests match the snapshot', () => {
+    expect(synth({ shards: 4, drainingShards: 1 }).manifests).toMatchSnapshot();
+  });
+
+  test('draining changes no pod: the pod template (and its config checksum) stays as it was; the ConfigMap gains drain.sh and draining-shards', () => {
+    const before = synth({ shards: 5 });
+    const during = synth({ shards: 5, drainingShards: 2 });
+    expect(during.sts.spec.template).toEqual(before.sts.spec.template);
+    expect(during.sts.spec.replicas).toBe(10);
+    const data = findObject(during.manifests, 'ConfigMap', 'redis-config').data;
+    expect(data['draining-shards']).toBe('2\n');
+    expect(data['drain.sh']).toContain("DRAINING_SHARDS='2'");
+    expect(Object.keys(findObject(before.manifests, 'ConfigMap', 'redis-config').data)).not.toContain('drain.sh');
+    // the next apply may remove the drained shards' pods: 2 shards x (1 + 1)
+    expect(during.sts.metadata.annotations).toEqual({ 'stateful.cdk8s.io/draining-pods': '4' });
+    expect(before.sts.metadata.annotations).toBeUndefined();
+    expect(before.manifests.filter(m => m.kind === 'Job')).toEqual([]);
+  });
+
+  test('the drain Job runs drain.sh in the Redis image as the Redis user, restricted, without a token, and no Service, budget or NetworkPolicy member selects its pods', () => {
+    const { manifests, redis } = synth({ shards: 5, drainingShards: 2, priorityClassName: 'critical', image: 'example.org/redis:7.4.2' });
+    const job = findObject(manifests, 'Job', 'redis-drain-5-to-3');
+    expect(redis.drainJob).toBeDefined();
+    const pod = job.spec.template.spec;
+    expect(pod.containers[0]).toMatchObject({
+      image: 'example.org/redis:7.4.2',
+      command: ['sh', '/etc/redis-cluster/drain.sh'],
+      env: [
+        { name: 'POD_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } },
+        { name: 'REDIS_PASSWORD', valueFrom: { secretKeyRef: { name: 'redis-auth', key: 'password' } } },
+      ],
+      volumeMounts: [{ name: 'config', mountPath: '/etc/redis-cluster', readOnly: true }],
+      securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
+    });
+    expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false, priorityClassName: 'critical', securityContext: { runAsUser: 999, runAsNonRoot: true } });
+    expect(pod.volumes).toEqual([{ name: 'config', configMap: { name: 'redis-config' } }]);
+    const podLabels = job.spec.template.metadata.labels;
+    const matches = (selector: { [k: string]: string }) => Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+    expect(matches(findObject(manifests, 'StatefulSet').spec.selector.matchLabels)).toBe(false);
+    expect(manifests.filter(m => m.kind === 'Service').map(m => matches(m.spec.selector))).toEqual([false, false]);
+    expect(matches(findObject(manifests, 'PodDisruptionBudget').spec.selector.matchLabels)).toBe(false);
+  });
+
+  test('with ACL users and TLS the Job mounts the auth and TLS Secrets instead of a password env var; with networkPolicy its pods reach the client ports and admit nothing', () => {
+    const { manifests } = synth({ shards: 4, drainingShards: 1, acl: { usersSecret: 'users' }, tls: { existingSecret: 'redis-tls' }, networkPolicy: {} });
+    const pod = findObject(manifests, 'Job', 'redis-drain-4-to-3').spec.template.spec;
+    expect(pod.containers[0].env.map((e: any) => e.name)).toEqual(['POD_NAMESPACE']);
+    expect(pod.containers[0].volumeMounts.map((m: any) => [m.name, m.mountPath])).toEqual([['config', '/etc/redis-cluster'], ['auth', '/etc/redis-auth'], ['tls', '/etc/redis-tls']]);
+    expect(pod.volumes.slice(1)).toEqual([{ name: 'auth', secret: { secretName: 'redis-auth', defaultMode: 0o440 } }, { name: 'tls', secret: { secretName: 'redis-tls', defaultMode: 0o440 } }]);
+    const drain = findObject(manifests, 'ConfigMap', 'redis-config').data['drain.sh'];
+    expect(drain).toContain("CLUSTER_PASSWORD_KEY='cluster-password'");
+    expect(drain).toContain('--user "$CLUSTER_USER" --cluster rebalance');
+    expect(drain).toContain('--tls --cacert "$TLS_DIR/ca.crt"');
+    const np = findObject(manifests, 'NetworkPolicy', 'redis');
+    expect(np.spec.ingress[0].from).toContainEqual({ podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis-cluster', 'app.kubernetes.io/instance': 'redis', 'app.kubernetes.io/component': 'drain' } } });
+    expect(np.spec.ingress[0].ports.map((p: any) => p.port)).toEqual([6379, 6380]);
+    // the Job's pods serve nothing: their own policy admits no ingress
+    expect(findObject(manifests, 'NetworkPolicy', 'redis-drain').spec).toEqual({
+      podSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis-cluster', 'app.kubernetes.io/instance': 'redis', 'app.kubernetes.io/component': 'drain' } },
+      policyTypes: ['Ingress'], ingress: [],
+    });
+    const plain = synth({ shards: 4, networkPolicy: {} }).manifests;
+    expect(findObject(plain, 'NetworkPolicy').spec.ingress[0].from).toHaveLength(1);
+    expect(plain.filter(m => m.kind === 'NetworkPolicy')).toHaveLength(1);
+  });
+
+  test('names at their limits: a 45-character name draining 3 of 1000 shards gives a Job name of 63 characters', () => {
+    const name = 'r'.repeat(45);
+    const chart = Testing.chart();
+    new RedisCluster(chart, 'redis', { name, shards: 1000, replicasPerShard: 0, drainingShards: 3 });
+    const job = findObject(synthValid(chart, ['ServiceMonitor']), 'Job');
+    expect(job.metadata.name).toBe(`${name}-drain-1000-to-997`);
+    expect(job.metadata.name.length).toBe(63);
+  });
+
+  test('the removal guard: a ValidatingAdmissionPolicy and binding per cluster, named by namespace and name, selecting its StatefulSet; off with shardRemovalGuard false', () => {
+    const chart = new Chart(Testing.app(), 'c', { namespace: 'data' });
+    new RedisCluster(chart, 'a', { name: 'a' });
+    new RedisCluster(chart, 'b', { name: 'b', shardRemovalGuard: false });
+    const manifests = synthValid(chart, []);
+    const policies = manifests.filter(m => m.kind === 'ValidatingAdmissionPolicy');
+    expect(policies.map(p => p.metadata)).toEqual([expect.objectContaining({ name: 'cdk8s-stateful.redis-shards.data.a' })]);
+    expect(policies[0].metadata.namespace).toBeUndefined();
+    expect(policies[0].spec.matchConstraints).toEqual({
+      resourceRules: [{ apiGroups: ['apps'], apiVersions: ['v1'], operations: ['UPDATE'], resources: ['statefulsets'] }],
+      objectSelector: { matchLabels: { 'app.kubernetes.io/name': 'redis-cluster', 'app.kubernetes.io/instance': 'a', 'app.kubernetes.io/component': 'redis' } },
+    });
+    expect(policies[0].spec.validations[0].expression).toContain('oldObject.spec.replicas - object.spec.replicas <= ');
+    const binding = findObject(manifests, 'ValidatingAdmissionPolicyBinding');
+    expect(binding.spec).toEqual({
+      policyName: 'cdk8s-stateful.redis-shards.data.a', validationActions: ['Deny'],
+      matchResources: { namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'data' } } },
+    });
+    // without a namespace the objects go wherever they are applied: the labels alone select
+    expect(findObject(synth().manifests, 'ValidatingAdmissionPolicyBinding').spec.matchResources).toBeUndefined();
+  });
+
+  test('two clusters of the same name in two namespaces of one app get guards of their own', () => {
+    const app = Testing.app();
+    for (const ns of ['one', 'two']) new RedisCluster(new Chart(app, ns, { namespace: ns }), 'redis', { name: 'redis' });
+    const names = app.charts.flatMap(c => c.toJson()).filter(m => m.kind.startsWith('ValidatingAdmissionPolicy')).map(m => `${m.kind}/${m.metadata.name}`);
+    expect(names.sort()).toEqual([
+      'ValidatingAdmissionPolicy/cdk8s-stateful.redis-shards.one.redis', 'ValidatingAdmissionPolicy/cdk8s-stateful.redis-shards.two.redis',
+      'ValidatingAdmissionPolicyBinding/cdk8s-stateful.redis-shards.one.redis', 'ValidatingAdmissionPolicyBinding/cdk8s-stateful.redis-shards.two.redis',
+    ]);
+    expect(() => app.synth()).not.toThrow();
   });
 });

@@ -15,9 +15,13 @@ import { findObject } from './support/validate';
 
 /** The ConfigMap data exactly as the construct synthesizes it: the real-Redis tests run what users deploy. */
 function synthesizedFiles(props: RedisClusterProps): RedisFiles {
+  return findObject(synth(props), 'ConfigMap', 'redis-config').data;
+}
+
+function synth(props: RedisClusterProps): any[] {
   const chart = Testing.chart();
   new RedisCluster(chart, 'redis', { name: 'redis', ...props });
-  return findObject(Testing.synth(chart), 'ConfigMap', 'redis-config').data;
+  return Testing.synth(chart);
 }
 
 jest.setTimeout(240_000);
@@ -130,26 +134,39 @@ describe('shQuote', () => {
 const BASE: RedisClusterFilesOptions = { statefulSetName: 'redis', headlessServiceName: 'redis-headless', shards: 3, replicasPerShard: 1 };
 
 describe('renderRedisScripts', () => {
-  test('every script parses under sh (dash) and bash, and passes shellcheck when it is installed', () => {
-    const files = renderRedisClusterFiles(BASE);
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-scripts-'));
-    let shellcheck = true;
+  const COMBINATIONS: Array<[string, Partial<RedisClusterFilesOptions>]> = [
+    ['defaults', {}],
+    ['auth off, no replicas', { authEnabled: false, replicasPerShard: 0 }],
+    ['ACL users', { acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', metricsPasswordKey: 'metrics-password', usersFromSecret: true } }],
+    ['TLS', { tls: { port: 6380 } }],
+    ['ACL users and TLS', { acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password' }, tls: { port: 6380 } }],
+    ['Valkey binaries', { binaries: { server: 'valkey-server', cli: 'valkey-cli' } }],
+    ['a shard draining', { shards: 4, drainingShards: 1 }],
+    ['shards draining with ACL users, TLS and Valkey', { shards: 6, drainingShards: 3, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password' }, tls: { port: 6380 }, binaries: { server: 'valkey-server', cli: 'valkey-cli' } }],
+  ];
+  test.each(COMBINATIONS)('every script parses under sh (dash) and bash and passes shellcheck (%s)', (_name, extra) => {
+    const files = renderRedisClusterFiles({ ...BASE, ...extra });
     try {
       execFileSync('shellcheck', ['--version'], { stdio: 'ignore' });
     } catch {
-      shellcheck = false;
+      throw new Error('shellcheck is missing: run scripts/ensure-redis.sh (npm test does) or install Debian\'s shellcheck');
     }
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-scripts-'));
     try {
-      for (const [file, content] of Object.entries(files)) {
-        if (!file.endsWith('.sh')) continue;
+      const scripts = Object.keys(files).filter(f => f.endsWith('.sh'));
+      expect(scripts.length).toBeGreaterThanOrEqual(4);
+      for (const file of scripts) {
         const p = path.join(dir, file);
-        fs.writeFileSync(p, content);
-        expect(content.startsWith('#!/bin/sh\n')).toBe(true);
+        fs.writeFileSync(p, files[file]);
+        expect(files[file].startsWith('#!/bin/sh\n')).toBe(true);
         execFileSync('sh', ['-n', p]);
         execFileSync('bash', ['-n', p]);
-        if (shellcheck) {
-          execFileSync('shellcheck', ['-s', 'sh', p]);
-          execFileSync('shellcheck', ['-s', 'bash', p]);
+        for (const shell of ['sh', 'bash']) {
+          try {
+            execFileSync('shellcheck', ['-s', shell, p], { encoding: 'utf8' });
+          } catch (e) {
+            throw new Error(`shellcheck -s ${shell} ${file}:\n${(e as { stdout?: string }).stdout}`);
+          }
         }
       }
     } finally {
@@ -515,6 +532,94 @@ describe('Redis Cluster from the rendered files (real redis-server, auth on)', (
   });
 });
 
+describe('removing a shard (real redis-server, auth on): drain Job, then fewer shards', () => {
+  const password = 'drain-pass';
+  const props: RedisClusterProps = {
+    port: 7311, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+  };
+  let h: RedisHarness;
+  let ids: string[];
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test('4 shards x 1 replica form a cluster and take keys', async () => {
+    h = new RedisHarness({ files: synthesizedFiles({ ...props, shards: 4 }), statefulSetName: 'redis', password });
+    for (let o = 0; o < 8; o++) h.start(o);
+    await waitHealthy(h, 8, 120_000);
+    for (const k of KEYS) expect(await h.clusterCommand(['SET', k, `value-of-${k}`])).toBe('OK');
+    ids = await myIds(h);
+    expect((await shards(h, 0)).map(s => s.master)).toEqual([0, 2, 4, 6]);
+  });
+
+  test('drainingShards 1: no pod restarts; the drain Job moves every slot of shard 3 to the other masters, forgets and resets its nodes; no key is lost', async () => {
+    const draining = { ...props, shards: 4, drainingShards: 1 };
+    const files = synthesizedFiles(draining);
+    // the pods' checksum does not change: the drain files are read at the next start, no pod restarts
+    const podTemplate = (p: RedisClusterProps) => findObject(synth(p), 'StatefulSet', 'redis').spec.template;
+    expect(podTemplate(draining)).toEqual(podTemplate({ ...props, shards: 4 }));
+    expect(files['draining-shards']).toBe('1\n');
+    h.setFiles(files);
+    const job = findObject(synth(draining), 'Job', 'redis-drain-4-to-3');
+    const t0 = Date.now();
+    const result = await h.runJob(job.spec.template.spec.containers[0]);
+    expect({ code: result.code, output: result.output }).toEqual({ code: 0, output: expect.stringContaining('done: lower shards to 3') });
+    // eslint-disable-next-line no-console
+    console.log(`drained shard 3 in ${Date.now() - t0} ms`);
+    expect(result.output).toMatch(/moving \d+ slots off shard 3 to the 3 remaining masters/);
+    expect(result.output).toMatch(/resetting redis-6/);
+    expect(result.output).toMatch(/resetting redis-7/);
+    // the remaining masters own every slot, evenly (redis-cli's 2 % threshold), each with its replica
+    const topology = await shards(h, 0);
+    expect(topology.map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    expect(topology.reduce((n, s) => n + s.slots, 0)).toBe(16384);
+    for (const s of topology) expect(Math.abs(s.slots - Math.floor(16384 / 3)) * 100).toBeLessThanOrEqual(2 * s.slots);
+    for (let o = 0; o < 6; o++) {
+      const info = await h.clusterInfo(o);
+      expect([o, info.cluster_state, info.cluster_known_nodes]).toEqual([o, 'ok', '6']);
+    }
+    // the drained nodes keep no peers and no data
+    for (const o of [6, 7]) {
+      expect((await h.clusterInfo(o)).cluster_known_nodes).toBe('1');
+      expect(await h.cli(o, 'DBSIZE')).toBe('0');
+    }
+    await readAllKeys(h);
+    // running it again finds nothing to do
+    const again = await h.runJob(job.spec.template.spec.containers[0]);
+    expect(again.code).toBe(0);
+    expect(again.output).not.toMatch(/moving \d+ slots/);
+  });
+
+  test('a drained pod that restarts joins no cluster; a remaining one that restarts takes no slots back', async () => {
+    await h.stop(6);
+    h.start(6);
+    await h.stop(2);
+    h.start(2);
+    await waitFor('the restarted pods settled', async () => h.clusterInitDone(2)
+      && h.currentLog(6).includes('shard 3 is being drained: this node joins no cluster; done'), 60_000);
+    expect((await h.clusterInfo(6)).cluster_known_nodes).toBe('1');
+    expect((await h.clusterInfo(2)).cluster_state).toBe('ok');
+    expect((await shards(h, 2)).map(s => s.master)).toEqual([0, 2, 4]);
+  });
+
+  test('shards 3: the last pods go, the others restart with the new files and stay one healthy cluster with every key', async () => {
+    const files = synthesizedFiles({ ...props, shards: 3 });
+    expect(files['draining-shards']).toBeUndefined();
+    await h.stop(7);
+    await h.stop(6);
+    // the rolling update: every remaining pod restarts with the new ConfigMap
+    h.setFiles(files);
+    for (let o = 5; o >= 0; o--) {
+      await h.stop(o);
+      h.start(o);
+      await waitHealthy(h, 6, 120_000);
+    }
+    expect(await myIds(h)).toEqual(ids.slice(0, 6));
+    expect(await checkOutput(h, 0)).toContain('[OK] All 16384 slots covered.');
+    await readAllKeys(h);
+  });
+});
+
 describe('Redis Cluster in the plain three-pod shape: 3 shards, no replicas, auth off, every script under bash (real redis-server)', () => {
   let h: RedisHarness;
   afterAll(async () => {
@@ -875,6 +980,49 @@ function makeCertificates(dir: string, sans: string, serial: number, caDir?: str
   fs.renameSync(path.join(dir, 'tls.key.new'), path.join(dir, 'tls.key'));
   fs.renameSync(path.join(dir, 'tls.crt.new'), path.join(dir, 'tls.crt'));
 }
+
+describe('removing a shard with ACL users and TLS, no replicas (real redis-server)', () => {
+  const props: RedisClusterProps = {
+    port: 7351, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+    shards: 4, replicasPerShard: 0, acl: {}, tls: { existingSecret: 'redis-tls' },
+  };
+  let h: RedisHarness;
+  let dir: string;
+  beforeAll(() => {
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-drain-acl-'));
+    makeCertificates(path.join(dir, 'tls'), 'DNS:*.redis-headless.test.svc.cluster.local,DNS:localhost,IP:127.0.0.1', 2001);
+    writeSecretDir(path.join(dir, 'auth'), { 'password': 'default-pw', 'cluster-password': 'cluster-pw', 'metrics-password': 'metrics-pw' });
+    h = new RedisHarness({
+      files: synthesizedFiles(props), statefulSetName: 'redis', password: 'default-pw',
+      env: { REDIS_AUTH_DIR: path.join(dir, 'auth'), REDIS_TLS_DIR: path.join(dir, 'tls') },
+    });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+    if (dir) fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('the drain Job authenticates as the cluster user over TLS with the mounted Secrets and empties the last master', async () => {
+    for (let o = 0; o < 4; o++) h.start(o);
+    await waitHealthy(h, 4);
+    for (const k of KEYS) expect(await h.clusterCommand(['SET', k, `value-of-${k}`])).toBe('OK');
+    const draining = { ...props, drainingShards: 1 };
+    h.setFiles(synthesizedFiles(draining));
+    const container = findObject(synth(draining), 'Job', 'redis-drain-4-to-3').spec.template.spec.containers[0];
+    // the cluster user's password comes from the mounted auth Secret, not from an env var
+    expect(container.env.map((e: { name: string }) => e.name)).toEqual(['POD_NAMESPACE']);
+    expect(container.volumeMounts.map((m: { name: string }) => m.name)).toEqual(['config', 'auth', 'tls']);
+    const result = await h.runJob(container);
+    expect({ code: result.code, output: result.output }).toEqual({ code: 0, output: expect.stringContaining('done: lower shards to 3') });
+    expect(result.output).toMatch(/moving \d+ slots off shard 3/);
+    const topology = await shards(h, 0);
+    expect(topology.map(s => s.master)).toEqual([0, 1, 2]);
+    expect(topology.reduce((n, s) => n + s.slots, 0)).toBe(16384);
+    expect((await h.clusterInfo(3)).cluster_known_nodes).toBe('1');
+    for (let o = 0; o < 3; o++) expect((await h.clusterInfo(o)).cluster_known_nodes).toBe('3');
+    await readAllKeys(h);
+  });
+});
 
 describe('TLS for clients, replication and the cluster bus (real redis-server)', () => {
   const props: RedisClusterProps = {

@@ -3,12 +3,14 @@
  * Nothing here talks to a cluster, so every rule can be tested with fixture objects.
  */
 import {
-  CheckLevel, CheckResult, ClaimRow, ClusterSnapshot, Condition, LabelSelector, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodRow,
+  CheckLevel, CheckResult, ClaimRow, ClusterSnapshot, Condition, Job, LabelSelector, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, PodRow,
   RecordedFailoverBudget, StatefulSet, StatusReport,
 } from './model';
 
 /** The annotation RwopStatefulApp writes on its StatefulSet (FAILOVER_BUDGET_ANNOTATION in the library). */
 export const FAILOVER_BUDGET_ANNOTATION = 'stateful.cdk8s.io/failover-budget';
+/** The annotation RedisCluster writes on its StatefulSet while shards drain: how many of its last pods go next. */
+export const DRAINING_PODS_ANNOTATION = 'stateful.cdk8s.io/draining-pods';
 
 const POD_INDEX_LABEL = 'apps.kubernetes.io/pod-index';
 const REVISION_LABEL = 'controller-revision-hash';
@@ -186,6 +188,7 @@ export function checkStatefulSet(snapshot: ClusterSnapshot): StatusReport {
     ...checkService(ctx),
     checkRollout(ctx),
     ...checkDisruptionBudget(ctx),
+    ...checkShardRemoval(ctx),
   ];
   if (snapshot.nodesUnreadable) {
     checks.push({ check: 'nodes', level: 'warning', message: `node readiness unknown (${snapshot.nodesUnreadable}); a pod stuck on a lost node is recognised from its own conditions only` });
@@ -651,4 +654,42 @@ function checkDisruptionBudget(ctx: Context): CheckResult[] {
       ? `${rule}: allows no disruption even when every pod is healthy, so a drain of a node with these pods never finishes`
       : `${rule}: 0 disruptions allowed now (${health}): a drain of a node with one of these pods waits until the unhealthy pods recover`,
   }];
+}
+
+/**
+ * A RedisCluster removing shards (drainingShards on its StatefulSet): where its drain Job is, and the next step.
+ * Draining is an operation in progress, so a running or complete drain is a warning; a failed one is a failure.
+ */
+function checkShardRemoval(ctx: Context): CheckResult[] {
+  const value = ctx.sts.metadata.annotations?.[DRAINING_PODS_ANNOTATION];
+  if (value === undefined) return [];
+  const pods = Number(value);
+  if (!Number.isInteger(pods) || pods <= 0 || pods >= ctx.desired) {
+    return [{ check: 'shard-removal', level: 'failure', message: `annotation ${DRAINING_PODS_ANNOTATION} is "${value}": not a number of pods from 1 to ${ctx.desired - 1}; re-apply the manifests` }];
+  }
+  const first = ctx.start + ctx.desired - pods;
+  const which = `the last ${plural(pods, 'pod')} (ordinals ${ranges(Array.from({ length: pods }, (_, i) => first + i))})`;
+  if (ctx.snapshot.drainJobsUnreadable) {
+    return [{ check: 'shard-removal', level: 'warning', message: `shards drain: ${which}; the drain Job cannot be read (${ctx.snapshot.drainJobsUnreadable}): check it with kubectl get jobs -l app.kubernetes.io/component=drain` }];
+  }
+  const jobs = [...(ctx.snapshot.drainJobs ?? [])].sort((a, b) => (b.metadata.creationTimestamp ?? '').localeCompare(a.metadata.creationTimestamp ?? ''));
+  // the newest one: Jobs of earlier removals stay behind until someone deletes them
+  const job: Job | undefined = jobs[0];
+  if (!job) {
+    return [{ check: 'shard-removal', level: 'failure', message: `shards drain: ${which}, but no drain Job exists (${ctx.name}-drain-<shards>-to-<remaining>); apply all manifests of the RedisCluster` }];
+  }
+  const ref = `job/${job.metadata.name}`;
+  const st = job.status ?? {};
+  const attempts = (st.failed ?? 0) + (st.active ?? 0) + (st.succeeded ?? 0);
+  if (condition(job, 'Complete')?.status === 'True' || (st.succeeded ?? 0) > 0) {
+    return [{ check: 'shard-removal', object: ref, level: 'warning',
+      message: `drained: ${which} own no slots and left the cluster (they stay not ready); next: lower shards and set drainingShards 0, then apply` }];
+  }
+  const failed = condition(job, 'Failed');
+  if (failed?.status === 'True') {
+    return [{ check: 'shard-removal', object: ref, level: 'failure',
+      message: `the drain of ${which} failed after ${plural(st.failed ?? 0, 'attempt')} (${failed.reason ?? 'Failed'}): see kubectl logs ${ref}; delete the Job and apply again to retry (it resumes); do not lower shards` }];
+  }
+  return [{ check: 'shard-removal', object: ref, level: 'warning',
+    message: `draining ${which}: ${st.active ? 'running' : 'waiting to start'}, attempt ${Math.max(attempts, 1)} of ${(job.spec?.backoffLimit ?? 6) + 1}; follow with kubectl logs -f ${ref}; lower shards only once it is complete` }];
 }

@@ -6,7 +6,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type * as K8s from '@kubernetes/client-node';
-import { ClusterSnapshot, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, Service, StatefulSet } from './model';
+import { DRAINING_PODS_ANNOTATION } from './checks';
+import { ClusterSnapshot, Job, Node, PersistentVolumeClaim, Pod, PodDisruptionBudget, Service, StatefulSet } from './model';
 
 /** Why the status could not be read. */
 export type StatusErrorKind = 'client-missing' | 'kubeconfig' | 'unreachable' | 'unauthorized' | 'forbidden' | 'not-found' | 'api';
@@ -20,7 +21,7 @@ export class StatusError extends Error {
 }
 
 /** What `status` needs to read, for error messages and the documentation. */
-export const REQUIRED_ACCESS = 'get statefulsets.apps and services; list pods, persistentvolumeclaims and poddisruptionbudgets.policy (optional: get nodes)';
+export const REQUIRED_ACCESS = 'get statefulsets.apps and services; list pods, persistentvolumeclaims and poddisruptionbudgets.policy (optional: get nodes; list jobs.batch while RedisCluster shards drain)';
 
 export interface ConnectionOptions {
   /** kubeconfig file (like kubectl --kubeconfig). */
@@ -216,6 +217,7 @@ export class StatusReader {
   private readonly apps: K8s.AppsV1Api;
   private readonly core: K8s.CoreV1Api;
   private readonly policy: K8s.PolicyV1Api;
+  private readonly batch: K8s.BatchV1Api;
   private readonly server: string;
   private readonly context: string;
 
@@ -223,6 +225,7 @@ export class StatusReader {
     this.apps = kc.makeApiClient(k8s.AppsV1Api);
     this.core = kc.makeApiClient(k8s.CoreV1Api);
     this.policy = kc.makeApiClient(k8s.PolicyV1Api);
+    this.batch = kc.makeApiClient(k8s.BatchV1Api);
     this.server = kc.getCurrentCluster()?.server ?? '?';
     this.context = kc.getCurrentContext();
   }
@@ -283,6 +286,18 @@ export class StatusReader {
       }
     }
 
+    let drainJobs: Job[] | undefined;
+    let drainJobsUnreadable: string | undefined;
+    if (statefulSet.metadata.annotations?.[DRAINING_PODS_ANNOTATION] !== undefined) {
+      const labelSelector = `app.kubernetes.io/name=redis-cluster,app.kubernetes.io/instance=${name},app.kubernetes.io/component=drain`;
+      try {
+        drainJobs = (await this.call<{ items: Job[] }>('list', 'jobs.batch', namespace, () => this.batch.listNamespacedJob({ namespace, labelSelector }))).items;
+      } catch (err) {
+        if (!(err instanceof StatusError && err.kind === 'forbidden')) throw err;
+        drainJobsUnreadable = 'not allowed to list jobs.batch';
+      }
+    }
+
     let otherPods: Pod[] | undefined;
     if (pods.items.some((p) => p.status?.phase === 'Pending')) {
       const all = await this.call<{ items: Pod[] }>('list', 'pods', namespace, () => this.core.listNamespacedPod({ namespace }));
@@ -297,6 +312,8 @@ export class StatusReader {
       disruptionBudgets: budgets.items,
       nodes: nodesUnreadable ? undefined : nodes,
       nodesUnreadable,
+      drainJobs,
+      drainJobsUnreadable,
       otherPods,
       readAt: Date.now(),
     };

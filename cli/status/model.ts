@@ -111,6 +111,12 @@ export interface Node {
   readonly status?: { readonly conditions?: readonly Condition[] };
 }
 
+export interface Job {
+  readonly metadata: ObjectMeta;
+  readonly spec?: { readonly backoffLimit?: number };
+  readonly status?: { readonly active?: number; readonly succeeded?: number; readonly failed?: number; readonly conditions?: readonly Condition[] };
+}
+
 /** Everything one check run looks at, read at one moment. */
 export interface ClusterSnapshot {
   readonly statefulSet: StatefulSet;
@@ -126,6 +132,10 @@ export interface ClusterSnapshot {
   readonly nodes?: Readonly<Record<string, Node | undefined>>;
   /** Why nodes could not be read (for example RBAC): node readiness is then inferred from the pods. */
   readonly nodesUnreadable?: string;
+  /** The drain Jobs of a RedisCluster, read when its StatefulSet says shards drain. */
+  readonly drainJobs?: readonly Job[];
+  /** Why the drain Jobs could not be read (for example RBAC). */
+  readonly drainJobsUnreadable?: string;
   /** The other pods of the namespace, read when a pod waits for a ReadWriteOncePod claim (who holds it). */
   readonly otherPods?: readonly Pod[];
   /** When the objects were read (ms since the epoch). */
@@ -136,7 +146,7 @@ export interface ClusterSnapshot {
 export type CheckLevel = 'ok' | 'warning' | 'failure';
 
 export interface CheckResult {
-  /** What was checked: replicas, pods, pod, claims, claim, headless-service, rollout, disruption-budget. */
+  /** What was checked: replicas, pods, pod, claims, claim, headless-service, rollout, disruption-budget, shard-removal. */
   readonly check: string;
   /** The object a finding is about (pod/web-1, persistentvolumeclaim/data-web-3), when it is about one. */
   readonly object?: string;

@@ -17,6 +17,11 @@
  *   reshard) and then evens out the masters that own slots (--cluster rebalance); a new master's
  *   job exits only once it owns its fair share. One join path serves the first start and every
  *   scale-up.
+ * - Removal: `drainingShards` marks the last shards. cluster-init.sh reads that number from the ConfigMap
+ *   file draining-shards when it starts (the file is left out of the pods' config checksum, so marking
+ *   restarts no pod): draining masters take no share of the slots, draining pods join no cluster, and
+ *   no node rebalances. drain.sh, run by a Job, moves the draining masters' slots away (rebalance with
+ *   weight 0), has every remaining node forget the drained nodes and resets those; then `shards` can go.
  * - Passwords never enter the ConfigMap or a command line: start.sh writes requirepass/masterauth
  *   to a mode-600 file under the tmp dir that redis-server includes; redis-cli reads REDISCLI_AUTH.
  */
@@ -41,6 +46,13 @@ export const REDIS_CLUSTER_INIT_SCRIPT = 'cluster-init.sh';
 export const REDIS_LIVENESS_SCRIPT = 'liveness.sh';
 /** ConfigMap key of the readiness probe script. */
 export const REDIS_READINESS_SCRIPT = 'readiness.sh';
+/** ConfigMap key of the drain script that the drain Job runs (only while shards are drained). */
+export const REDIS_DRAIN_SCRIPT = 'drain.sh';
+/**
+ * ConfigMap key holding the number of shards being drained (only while shards are drained). The pods read it
+ * when they (re)start; it is left out of the pods' config checksum, so draining restarts no pod.
+ */
+export const REDIS_DRAINING_FILE = 'draining-shards';
 /** Default image: the official Redis image, pinned. */
 export const REDIS_DEFAULT_IMAGE = 'redis:7.4.2';
 /** uid and gid of the `redis` user in the official image; a non-root pod must set them. */
@@ -111,6 +123,13 @@ export interface RedisScriptOptions {
    * @default - plain TCP on `port`
    */
   readonly tls?: RedisScriptTlsOptions;
+  /**
+   * The last `drainingShards` shards are being removed: their masters take no slots, their pods join no
+   * cluster, and drain.sh moves their slots to the other masters, then has every other node forget their
+   * nodes and resets them. At least 3 shards must remain.
+   * @default 0
+   */
+  readonly drainingShards?: number;
 }
 
 /** TLS settings of the lifecycle scripts. */
@@ -210,6 +229,8 @@ export interface RedisScripts {
   readonly acl?: string;
   /** TLS only: reloads a renewed certificate. */
   readonly tls?: string;
+  /** Only while shards are drained: moves their slots away, then forgets and resets their nodes; run by a Job. */
+  readonly drain?: string;
 }
 
 /** Everything the Redis ConfigMap holds. */
@@ -268,6 +289,7 @@ interface ScriptSettings {
   readonly RELOAD_USER_RULES: string;
   readonly RELOAD_INTERVAL: number;
   readonly TLS_RELOAD_INTERVAL: number;
+  readonly DRAINING_SHARDS: number;
 }
 
 const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
@@ -318,6 +340,8 @@ function resolveSettings(options: RedisScriptOptions): ScriptSettings {
     STEP_INTERVAL: wholeSeconds('pollInterval', options.pollInterval ?? Duration.seconds(2), 1, 60),
     ...resolveAcl(options.acl),
     TLS_RELOAD_INTERVAL: wholeSeconds('tls.reloadInterval', options.tls?.reloadInterval ?? Duration.minutes(1), 1, 86400),
+    // a Redis Cluster needs 3 masters; the drained ones leave
+    DRAINING_SHARDS: checkInteger('drainingShards', options.drainingShards ?? 0, 0, shards - 3),
   };
 }
 
@@ -374,6 +398,7 @@ const SETTING_COMMENTS: { [K in keyof ScriptSettings]: string } = {
   RELOAD_INTERVAL: 'seconds between two checks of the mounted Secrets',
   RELOAD_USER: 'user of the reload loop; its random password never leaves this pod',
   TLS_RELOAD_INTERVAL: 'seconds between two checks of the mounted certificate',
+  DRAINING_SHARDS: 'the last shards, being removed: their slots move to the other masters',
   RELOAD_USER_RULES: 'applies changed users (ACL LOAD) and masterauth (CONFIG SET)',
 };
 
@@ -427,15 +452,15 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
       name: 'start',
       purpose: 'Container entrypoint of a Redis Cluster node: per-pod settings, then redis-server.',
       settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'SHARDS', 'REPLICAS', 'NODE_COUNT', acl ? 'REPLICATION_USER' : 'AUTH_REQUIRED'],
-      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', 'NL', 'CR', ...(tls ? ['TLS_DIR' as const] : [])],
-      body: [SH_BASE, SH_LOG, SH_IDENTITY, withBinaries(tlsStart(acl ? aclStart(SH_START) : SH_START, tls), binaries)],
+      env: ['CONFIG_DIR', 'DATA_DIR', 'RUN_DIR', ...(acl ? [] : ['NL' as const, 'CR' as const]), ...(tls ? ['TLS_DIR' as const] : [])],
+      body: [SH_BASE, SH_LOG, SH_FQDN, SH_IDENTITY, withBinaries(tlsStart(acl ? aclStart(SH_START) : SH_START, tls), binaries)],
     }),
     clusterInit: renderScript(s, {
       name: 'cluster-init',
       purpose: 'Creates the cluster, joins new nodes and rejoins moved ones; started by start.sh, exits when done.',
       settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'BUS_PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'CMD_TIMEOUT', 'JOIN_TIMEOUT', 'STEP_INTERVAL', ...cliSettings],
-      env: ['LOCAL_HOST', 'NL', ...cliEnv],
-      body: [SH_BASE, auth, SH_LOG, user(SH_CLI), SH_FIELD, SH_IDENTITY, user(SH_CLUSTER_INIT)],
+      env: ['CONFIG_DIR', 'LOCAL_HOST', 'NL', ...cliEnv],
+      body: [SH_BASE, auth, SH_LOG, user(SH_CLI), SH_FIELD, SH_FQDN, SH_IDENTITY, user(SH_CLUSTER), user(SH_CLUSTER_INIT)],
     }),
     liveness: renderScript(s, {
       name: 'liveness',
@@ -464,8 +489,16 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
       name: 'tls',
       purpose: 'Reloads the certificate of a Redis Cluster node when the mounted TLS Secret changes.',
       settings: ['PORT', 'CMD_TIMEOUT', 'TLS_RELOAD_INTERVAL', ...(acl ? ['RELOAD_USER' as const] : [])],
-      env: ['TLS_DIR', 'RUN_DIR', 'LOCAL_HOST'],
+      env: ['TLS_DIR', ...(acl ? ['RUN_DIR' as const] : []), 'LOCAL_HOST'],
       body: [SH_BASE, SH_LOG, acl ? SH_TLS_AUTH_ACL : SH_TLS_AUTH, withTls(withBinaries(SH_TLS, binaries), tls)],
+    }) : undefined,
+    drain: s.DRAINING_SHARDS > 0 ? renderScript(s, {
+      name: 'drain',
+      purpose: 'Removes the drained shards from a Redis Cluster: moves their slots away, then forgets and resets their nodes; run by the drain Job.',
+      settings: ['STS_NAME', 'HEADLESS', 'CLUSTER_DOMAIN', 'PORT', 'SHARDS', 'REPLICAS', 'NODE_COUNT', 'DRAINING_SHARDS', 'CMD_TIMEOUT', 'JOIN_TIMEOUT',
+        'STEP_INTERVAL', ...(acl ? ['CLUSTER_PASSWORD_KEY' as const] : []), ...cliSettings],
+      env: ['NL', ...(acl ? ['AUTH_DIR' as const] : []), ...(tls ? ['TLS_DIR' as const] : [])],
+      body: [SH_BASE, acl ? SH_AUTH_DRAIN_ACL : SH_AUTH, SH_LOG, user(SH_CLI), SH_FIELD, SH_FQDN, user(SH_CLUSTER), user(SH_DRAIN)],
     }) : undefined,
   };
 }
@@ -507,7 +540,7 @@ function tlsStart(start: string, tls: boolean): string {
 function withClusterUser(body: string): string {
   return body.split('\n').map(line => (line.trim().startsWith('#')
     ? line
-    : line.replace(/redis-cli (?=-h |--cluster (create|add-node|call|check|reshard|rebalance|fix) )/g, 'redis-cli --user "$CLUSTER_USER" '))).join('\n');
+    : line.replace(/redis-cli (?=-h |--cluster (create|add-node|call|check|info|reshard|rebalance|fix) )/g, 'redis-cli --user "$CLUSTER_USER" '))).join('\n');
 }
 
 /** start.sh with ACL users: acl.sh assembles the ACL file; replicas authenticate as the replication user. */
@@ -538,6 +571,7 @@ export function renderRedisClusterFiles(options: RedisClusterFilesOptions): { [f
     [REDIS_READINESS_SCRIPT]: scripts.readiness,
     ...(scripts.acl !== undefined ? { [REDIS_ACL_SCRIPT]: scripts.acl } : {}),
     ...(scripts.tls !== undefined ? { [REDIS_TLS_SCRIPT]: scripts.tls } : {}),
+    ...(scripts.drain !== undefined ? { [REDIS_DRAIN_SCRIPT]: scripts.drain, [REDIS_DRAINING_FILE]: `${options.drainingShards}\n` } : {}),
   };
 }
 
@@ -601,11 +635,13 @@ field() {
 }
 `;
 
-const SH_IDENTITY = `
+const SH_FQDN = `
 pod_fqdn() {
   printf '%s-%s.%s.%s.svc.%s' "$STS_NAME" "$1" "$HEADLESS" "$NAMESPACE" "$CLUSTER_DOMAIN"
 }
+`;
 
+const SH_IDENTITY = `
 # Who this pod is: ORDINAL, SELF_HOST (stable DNS name) and SELF_IP.
 identity() {
   # shellcheck disable=SC3028 # HOSTNAME is set by the container runtime; hostname is the fallback
@@ -696,7 +732,7 @@ REDIS_SERVER_PID=$$ sh "$CONFIG_DIR/cluster-init.sh" &
 exec redis-server "$CONFIG_DIR/redis.conf" --include "$RUNTIME_CONF"
 `;
 
-const SH_CLUSTER_INIT = `
+const SH_CLUSTER = `
 # redis-cli --cluster colours its output for xterm-like terminals only.
 TERM=dumb
 export TERM
@@ -798,6 +834,27 @@ healthy() {
     *fail* | *handshake* | *noaddr*) return 1 ;;
   esac
   return 0
+}
+`;
+
+const SH_CLUSTER_INIT = `
+# drainingShards: the last DRAINING shards are being removed. Their masters take no share of the
+# slots, their pods join no cluster, and only the drain job moves slots meanwhile. Read on every
+# pass from the mounted ConfigMap, which the kubelet updates without restarting the pod.
+read_draining() {
+  DRAINING=0
+  [ -f "$CONFIG_DIR/draining-shards" ] || return 0
+  _z_value=$(cat "$CONFIG_DIR/draining-shards" 2>/dev/null)
+  if is_uint "$_z_value" && [ "$_z_value" -le $((SHARDS - 3)) ]; then
+    DRAINING=$_z_value
+  else
+    log "ignoring draining-shards '$_z_value': not a number from 0 to $((SHARDS - 3))"
+  fi
+}
+
+# is_draining ORDINAL: the ordinal belongs to a shard that is being drained.
+is_draining() {
+  [ "$DRAINING" -gt 0 ] && [ "$1" != - ] && [ $(($1 / (REPLICAS + 1))) -ge $((SHARDS - DRAINING)) ]
 }
 
 # shard_master SHARD TABLE [SELF_ID]: id of the current master of SHARD among healthy members other
@@ -915,7 +972,7 @@ END
       *) continue ;;
     esac
     if [ "$_g_count" -gt 0 ]; then
-      log "an earlier identity $_g_id of this pod still owns slots; leaving it to an operator (redis-cli --cluster fix)"
+      log "an earlier identity $_g_id of this pod still owns slots; leaving it to an operator (--cluster fix of the CLI)"
       continue
     fi
     log "forgetting $_g_id, an earlier identity of this pod, on every node"
@@ -956,6 +1013,7 @@ END
 # replica between add-node's MEET and its REPLICATE, one waiting for its master) take none.
 sharing() {
   healthy "$2" || return 1
+  ! is_draining "$1" || return 1
   case $2 in
     *master*) ;;
     *) return 1 ;;
@@ -996,7 +1054,7 @@ rebalance() {
   _b_table=$1
   _b_missing=
   _b_shard=0
-  while [ "$_b_shard" -lt "$SHARDS" ]; do
+  while [ "$_b_shard" -lt $((SHARDS - DRAINING)) ]; do
     shard_has_member "$_b_shard" "$_b_table" || _b_missing="$_b_missing $_b_shard"
     _b_shard=$((_b_shard + 1))
   done
@@ -1081,8 +1139,9 @@ END
           log "empty master: waiting for the master of shard $SHARD"
           return 1
         fi
-      elif underfilled "$_e_count" "$(fair_share "$_e_table")"; then
-        # Settled only at a fair share: a rebalance cut short leaves this master short of it.
+      elif [ "$DRAINING" -eq 0 ] && underfilled "$_e_count" "$(fair_share "$_e_table")"; then
+        # Settled only at a fair share: a rebalance cut short leaves this master short of it. While
+        # shards are drained, only the drain job moves slots.
         rebalance "$_e_table"
         return 1
       fi ;;
@@ -1126,7 +1185,7 @@ find_cluster() {
 create_cluster() {
   _c_addrs=
   _c_shard=0
-  while [ "$_c_shard" -lt "$SHARDS" ]; do
+  while [ "$_c_shard" -lt $((SHARDS - DRAINING)) ]; do
     _c_ord=$((_c_shard * (REPLICAS + 1)))
     if [ "$_c_ord" -eq "$ORDINAL" ]; then
       _c_ip=$SELF_IP
@@ -1188,6 +1247,7 @@ join_cluster() {
 
 # One pass; returns 0 when this node is a settled member of a healthy cluster.
 step() {
+  read_draining
   _p_table=$(nodes_table "$LOCAL_HOST") || return 1
   _p_self=$(self_entry "$_p_table") || return 1
   read -r _p_id _p_ip _p_ord _p_flags _p_master _p_link _p_count _p_open <<END
@@ -1196,8 +1256,17 @@ END
   if [ "$(printf '%s\\n' "$_p_table" | wc -l)" -gt 1 ]; then
     MEMBER=1
     rejoin_peers "$_p_table" || return 1
+    if is_draining "$ORDINAL"; then
+      # reachable at its current address, which is all the drain job needs of it
+      log "shard $SHARD is being drained: its slots move to the other masters (drain job); done"
+      exit 0
+    fi
     settle "$_p_table"
     return
+  fi
+  if is_draining "$ORDINAL"; then
+    log "shard $SHARD is being drained: this node joins no cluster; done"
+    exit 0
   fi
   if [ "$_p_count" -gt 0 ]; then
     log "owns slots but knows no peer yet (cluster creation in progress); waiting"
@@ -1253,6 +1322,139 @@ while :; do
   fi
   sleep "$STEP_INTERVAL"
 done
+`;
+
+const SH_DRAIN = `
+ACTIVE_SHARDS=$((SHARDS - DRAINING_SHARDS))
+ACTIVE_NODES=$((ACTIVE_SHARDS * (REPLICAS + 1)))
+if [ "$DRAINING_SHARDS" -eq 1 ]; then
+  SHARD_RANGE="shard $ACTIVE_SHARDS"
+else
+  SHARD_RANGE="shards $ACTIVE_SHARDS to $((SHARDS - 1))"
+fi
+NAMESPACE=\${POD_NAMESPACE:-}
+[ -n "$NAMESPACE" ] || die "POD_NAMESPACE is not set (expose metadata.namespace through the downward API)"
+
+# draining ORDINAL: the pod belongs to one of the shards being removed.
+draining() {
+  [ "$1" != - ] && [ "$1" -ge "$ACTIVE_NODES" ]
+}
+
+# active_views: "ordinal address" of every pod of the remaining shards that answers CLUSTER NODES.
+active_views() {
+  _v_ord=0
+  while [ "$_v_ord" -lt "$ACTIVE_NODES" ]; do
+    if _v_ip=$(resolve "$(pod_fqdn "$_v_ord")") && nodes_table "$_v_ip" >/dev/null; then
+      printf '%s %s\\n' "$_v_ord" "$_v_ip"
+    fi
+    _v_ord=$((_v_ord + 1))
+  done
+}
+
+# One pass: returns 0 once no remaining node knows a node of the drained shards and those keep no
+# peers. Every pass looks at the cluster as it is, so a pass or a job that was cut short resumes.
+pass() {
+  _d_views=$(active_views)
+  if [ -z "$_d_views" ]; then
+    log "no pod of the remaining shards answers yet"
+    return 1
+  fi
+  _d_seed=\${_d_views%%"$NL"*}
+  _d_seed=\${_d_seed#* }
+  _d_table=$(nodes_table "$_d_seed") || return 1
+  if any_open "$_d_table"; then
+    log "slots left open by an interrupted move: running cluster fix"
+    timeout "$JOIN_TIMEOUT" redis-cli --cluster fix "$_d_seed:$PORT" --cluster-yes </dev/null >&2
+    return 1
+  fi
+  _d_weights=
+  _d_left=0
+  while read -r _d_id _d_ip _d_ord _d_flags _d_master _d_link _d_count _d_open; do
+    draining "$_d_ord" || continue
+    [ "$_d_count" -gt 0 ] || continue
+    if ! healthy "$_d_flags"; then
+      log "$(pod_name "$_d_ord") owns $_d_count slots but is not reachable ($_d_flags); waiting for it"
+      return 1
+    fi
+    _d_weights="$_d_weights $_d_id=0"
+    _d_left=$((_d_left + _d_count))
+  done <<END
+$_d_table
+END
+  if [ -n "$_d_weights" ]; then
+    _d_check=$(timeout 120 redis-cli --cluster check "$_d_seed:$PORT" </dev/null 2>&1)
+    case $_d_check in
+      *"[OK] All 16384 slots covered"*) ;;
+      *)
+        log "cluster check does not pass yet; not moving slots"
+        return 1 ;;
+    esac
+    log "moving $_d_left slots off $SHARD_RANGE to the $ACTIVE_SHARDS remaining masters"
+    # Weight 0 empties the draining masters; the remaining ones end with even shares.
+    # shellcheck disable=SC2086 # one word per node=weight
+    timeout "$JOIN_TIMEOUT" redis-cli --cluster rebalance "$_d_seed:$PORT" --cluster-weight $_d_weights </dev/null >&2
+    return 1
+  fi
+  # The drained nodes own no slots: every remaining node forgets them (FORGET bans a node for 60 s,
+  # long enough to reset it before gossip brings it back), then they are reset.
+  _d_done=0
+  while read -r _d_ord _d_ip; do
+    [ -n "$_d_ord" ] || continue
+    _d_view=$(nodes_table "$_d_ip") || continue
+    while read -r _d_id _d_nip _d_nord _d_rest; do
+      draining "$_d_nord" || continue
+      _d_done=1
+      log "$(pod_name "$_d_ord") forgets $_d_id ($(pod_name "$_d_nord"))"
+      cli "$_d_ip" CLUSTER FORGET "$_d_id" >&2
+    done <<END
+$_d_view
+END
+  done <<END
+$_d_views
+END
+  _d_ord=$ACTIVE_NODES
+  while [ "$_d_ord" -lt "$NODE_COUNT" ]; do
+    if _d_ip=$(resolve "$(pod_fqdn "$_d_ord")"); then
+      _d_known=$(field cluster_known_nodes "$(cli "$_d_ip" CLUSTER INFO)")
+      if [ -n "$_d_known" ] && [ "$_d_known" -gt 1 ]; then
+        _d_done=1
+        log "resetting $(pod_name "$_d_ord"): it keeps no peers, slots or data"
+        cli "$_d_ip" CLUSTER RESET SOFT >&2
+      fi
+    fi
+    _d_ord=$((_d_ord + 1))
+  done
+  if [ "$_d_done" -eq 0 ]; then
+    log "the cluster runs on the $ACTIVE_SHARDS remaining shards:"
+    timeout 120 redis-cli --cluster info "$_d_seed:$PORT" </dev/null >&2
+    return 0
+  fi
+  return 1
+}
+
+START=$(now)
+log "removing $SHARD_RANGE (pods $(pod_name "$ACTIVE_NODES") to $(pod_name $((NODE_COUNT - 1))))"
+while :; do
+  if pass; then
+    log "done: lower shards to $ACTIVE_SHARDS (and drainingShards to 0) and apply"
+    exit 0
+  fi
+  if [ "$(now)" -ge $((START + JOIN_TIMEOUT)) ]; then
+    log "not done after \${JOIN_TIMEOUT}s; the job starts again and resumes"
+    exit 1
+  fi
+  sleep "$STEP_INTERVAL"
+done
+`;
+
+const SH_AUTH_DRAIN_ACL = `
+# redis-cli authenticates as the cluster user with its password from the mounted auth Secret; it
+# never shows on a command line.
+unset REDISCLI_AUTH
+if [ -r "$AUTH_DIR/$CLUSTER_PASSWORD_KEY" ]; then
+  REDISCLI_AUTH=$(cat "$AUTH_DIR/$CLUSTER_PASSWORD_KEY")
+  export REDISCLI_AUTH
+fi
 `;
 
 const SH_LIVENESS = `

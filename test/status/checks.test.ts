@@ -3,7 +3,7 @@ import {
   DisruptionBudget, FAILOVER_BUDGET_ANNOTATION as LIBRARY_ANNOTATION, PlacementCenter, PlacementCenterRollout, PvcRetentionAction, RedisCluster,
   RwopStatefulApp, StatefulWorkload, StatefulWorkloadProps, StorageClass,
 } from '../../src';
-import { checkStatefulSet, FAILOVER_BUDGET_ANNOTATION, quantityBytes, ranges, selectorMatches } from '../../cli/status/checks';
+import { checkStatefulSet, DRAINING_PODS_ANNOTATION, FAILOVER_BUDGET_ANNOTATION, quantityBytes, ranges, selectorMatches } from '../../cli/status/checks';
 import { exitCodeOf } from '../../cli/status/index';
 import { ClusterSnapshot, Pod, StatusReport } from '../../cli/status/model';
 import { boundClaim, iso, liveSnapshot, NOW, readyPod, REV1, REV2, synthChart, withPod } from './fixtures';
@@ -313,5 +313,56 @@ describe('ranges, quantities, selectors and claim names', () => {
     const s = liveSnapshot(workload());
     const report = checkStatefulSet({ ...s, claims: [...s.claims, { ...boundClaim(s.statefulSet, 'data', 0), metadata: { name: 'data-web-1-0' } }] });
     expect(report.claims.map((c) => c.name)).toEqual(['data-web-0', 'data-web-1', 'data-web-2']);
+  });
+});
+
+describe('RedisCluster shard removal', () => {
+  const draining = () => synthChart((chart) => new RedisCluster(chart, 'r', { name: 'redis', shards: 4, drainingShards: 1, auth: { enabled: false } }), 'cache');
+  const jobOf = (manifests: any[], status: any, created = iso(NOW - 60_000)) => {
+    const job = manifests.find((m) => m.kind === 'Job');
+    return { ...job, metadata: { ...job.metadata, creationTimestamp: created }, status };
+  };
+
+  test('GIVEN no drain THEN there is no shard-removal check', () => {
+    expect(find(checkStatefulSet(liveSnapshot(redis())), 'shard-removal')).toEqual([]);
+  });
+
+  test('GIVEN the drain Job running THEN a warning names the pods, the attempt and the command to follow it', () => {
+    const manifests = draining();
+    const report = checkStatefulSet({ ...liveSnapshot(manifests), drainJobs: [jobOf(manifests, { active: 1 })] });
+    expect(find(report, 'shard-removal')).toEqual([{
+      check: 'shard-removal', object: 'job/redis-drain-4-to-3', level: 'warning',
+      message: 'draining the last 2 pods (ordinals 6-7): running, attempt 1 of 7; follow with kubectl logs -f job/redis-drain-4-to-3; lower shards only once it is complete',
+    }]);
+    expect(report.summary.result).toBe('warning');
+  });
+
+  test('GIVEN the Job complete THEN the next step; GIVEN it failed THEN failure with the logs command; GIVEN none THEN failure', () => {
+    const manifests = draining();
+    const complete = checkStatefulSet({ ...liveSnapshot(manifests), drainJobs: [jobOf(manifests, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] })] });
+    expect(find(complete, 'shard-removal')[0]).toMatchObject({ level: 'warning',
+      message: 'drained: the last 2 pods (ordinals 6-7) own no slots and left the cluster (they stay not ready); next: lower shards and set drainingShards 0, then apply' });
+    const failed = checkStatefulSet({ ...liveSnapshot(manifests), drainJobs: [jobOf(manifests, { failed: 7, conditions: [{ type: 'Failed', status: 'True', reason: 'BackoffLimitExceeded' }] })] });
+    expect(find(failed, 'shard-removal')[0]).toMatchObject({ level: 'failure',
+      message: 'the drain of the last 2 pods (ordinals 6-7) failed after 7 attempts (BackoffLimitExceeded): see kubectl logs job/redis-drain-4-to-3; delete the Job and apply again to retry (it resumes); do not lower shards' });
+    const none = checkStatefulSet({ ...liveSnapshot(manifests), drainJobs: [] });
+    expect(find(none, 'shard-removal')[0]).toMatchObject({ level: 'failure',
+      message: 'shards drain: the last 2 pods (ordinals 6-7), but no drain Job exists (redis-drain-<shards>-to-<remaining>); apply all manifests of the RedisCluster' });
+    const unreadable = checkStatefulSet({ ...liveSnapshot(manifests), drainJobsUnreadable: 'not allowed to list jobs.batch' });
+    expect(find(unreadable, 'shard-removal')[0].level).toBe('warning');
+  });
+
+  test('GIVEN the Job of an earlier removal next to the current one THEN the newest one counts', () => {
+    const manifests = draining();
+    const old = { ...jobOf(manifests, { succeeded: 1, conditions: [{ type: 'Complete', status: 'True' }] }, iso(NOW - 86_400_000)) };
+    const report = checkStatefulSet({
+      ...liveSnapshot(manifests),
+      drainJobs: [{ ...old, metadata: { ...old.metadata, name: 'redis-drain-5-to-4' } }, jobOf(manifests, { active: 1 })],
+    });
+    expect(find(report, 'shard-removal')[0].object).toBe('job/redis-drain-4-to-3');
+  });
+
+  test('the annotation key is the one the library writes', () => {
+    expect(draining().find((m) => m.kind === 'StatefulSet').metadata.annotations).toEqual({ [DRAINING_PODS_ANNOTATION]: '2' });
   });
 });

@@ -147,7 +147,7 @@ describe('kubeconfig like kubectl', () => {
     const forbidden = explainRequestError({ code: 403, body: JSON.stringify({ message: 'pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "apps"' }) }, where);
     expect(forbidden.kind).toBe('forbidden');
     expect(forbidden.message).toBe('RBAC: not allowed to list pods in namespace apps (the API server: pods is forbidden: User "bob" cannot list resource "pods" in API group "" in the namespace "apps"); '
-      + 'status needs: get statefulsets.apps and services; list pods, persistentvolumeclaims and poddisruptionbudgets.policy (optional: get nodes)');
+      + 'status needs: get statefulsets.apps and services; list pods, persistentvolumeclaims and poddisruptionbudgets.policy (optional: get nodes; list jobs.batch while RedisCluster shards drain)');
     expect(explainRequestError({ code: 401, body: '{"message":"Unauthorized"}' }, where).message).toMatch(/^the API server https:\/\/127.0.0.1:6443 rejected the credentials of context "admin" \(401 Unauthorized\)/);
     expect(explainRequestError(Object.assign(new Error('request to https://127.0.0.1:6443/api failed, reason: connect ECONNREFUSED'), { code: 'ECONNREFUSED' }), where))
       .toMatchObject({ kind: 'unreachable', message: 'cannot reach the API server https://127.0.0.1:6443 (context "admin"): ECONNREFUSED; is the cluster running and the address right?' });

@@ -316,6 +316,34 @@ export class RedisHarness {
   }
 
   /** Stops everything and removes the temp directory (kept when REDIS_HARNESS_KEEP is set). */
+  /**
+   * Runs a Job's container the way the Job does: its command with the ConfigMap files where the container mounts
+   * them, the env vars its spec sets (the downward-API namespace, the password from the Secret; any other is an
+   * error), the harness DNS, and a loopback address of its own. Resolves with the exit code and output.
+   */
+  public runJob(container: { command?: string[]; env?: Array<{ name: string }>; volumeMounts?: Array<{ name: string; mountPath: string }> },
+    options: { files?: RedisFiles; timeoutMs?: number } = {}): Promise<ScriptResult> {
+    const dir = fs.mkdtempSync(path.join(this.root, 'job-'));
+    const configMount = (container.volumeMounts ?? []).find(m => m.name === 'config');
+    if (!configMount || !container.command) throw new Error('RedisHarness.runJob: the container has no command or no config mount');
+    for (const [file, content] of Object.entries(options.files ?? this.files)) {
+      fs.writeFileSync(path.join(dir, file), content, { mode: 0o444 });
+    }
+    const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, REDIS_RESOLVER: path.join(this.root, 'resolve.sh'), ...this.extraEnv };
+    for (const { name } of container.env ?? []) {
+      if (name === 'POD_NAMESPACE') env.POD_NAMESPACE = this.namespace;
+      else if (name === 'REDIS_PASSWORD') env.REDIS_PASSWORD = this.password;
+      else throw new Error(`RedisHarness.runJob: no value for env var ${name}`);
+    }
+    const command = container.command.map(a => (a.startsWith(`${configMount.mountPath}/`) ? path.join(dir, a.slice(configMount.mountPath.length + 1)) : a));
+    return new Promise(resolve => {
+      execFile(command[0], command.slice(1), { env, cwd: dir, timeout: options.timeoutMs ?? 180_000, maxBuffer: 64 * 1024 * 1024 }, (err, stdout, stderr) => {
+        const code = err ? (typeof (err as { code?: unknown }).code === 'number' ? (err as { code: number }).code : 1) : 0;
+        resolve({ code, output: `${stdout}${stderr}` });
+      });
+    });
+  }
+
   public async dispose(): Promise<void> {
     await this.stopAll();
     if (!process.env.REDIS_HARNESS_KEEP) {

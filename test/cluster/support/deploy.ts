@@ -14,11 +14,13 @@ export const PROVISIONED_CLASS = 'standard';
 
 const CLUSTER_SCOPED = new Set([
   'Namespace', 'StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding', 'CustomResourceDefinition', 'PersistentVolume',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding',
 ]);
 
 /** Dependencies first, so that nothing is applied before what it refers to. */
 const APPLY_ORDER = [
-  'CustomResourceDefinition', 'Namespace', 'StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding', 'ServiceAccount',
+  'CustomResourceDefinition', 'Namespace', 'StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding',
+  'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding', 'ServiceAccount',
   'Secret', 'ConfigMap', 'Role', 'RoleBinding', 'PersistentVolumeClaim', 'Service', 'StatefulSet', 'Deployment', 'PodDisruptionBudget',
   'NetworkPolicy', 'ServiceMonitor', 'Certificate',
 ];

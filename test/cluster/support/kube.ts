@@ -163,11 +163,12 @@ export class Kube {
   }
 
   /**
-   * Server-side apply with fieldValidation=Strict (unknown or duplicate fields are errors).
+   * Server-side apply with fieldValidation=Strict (unknown or duplicate fields are errors); with dryRun the
+   * server admits and validates the change but stores nothing.
    * Returns the live object and the warnings the API server sent.
    */
-  public async apply(obj: any): Promise<ApiResponse> {
-    const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict' });
+  public async apply(obj: any, opts: { dryRun?: boolean } = {}): Promise<ApiResponse> {
+    const query = new URLSearchParams({ fieldManager: FIELD_MANAGER, fieldValidation: 'Strict', ...(opts.dryRun ? { dryRun: 'All' } : {}) });
     return this.call('PATCH', `${await this.objectPath(obj)}?${query}`, {
       body: obj, contentType: 'application/apply-patch+yaml',
     });

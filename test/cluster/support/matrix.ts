@@ -148,6 +148,11 @@ export const MATRIX: MatrixCase[] = [
   makeCase('redis-valkey', 'RedisCluster: Valkey 8 flavour', (chart) => {
     new RedisCluster(chart, 'redis', { name: 'redis', flavour: RedisFlavour.VALKEY_8 });
   }),
+  makeCase('redis-draining', 'RedisCluster: 5 shards, the last 2 draining (drain Job) with ACL users, TLS and a NetworkPolicy', (chart) => {
+    new RedisCluster(chart, 'redis', {
+      name: 'redis', shards: 5, drainingShards: 2, acl: {}, tls: { issuer: { name: 'ca-issuer', kind: 'ClusterIssuer' } }, networkPolicy: {},
+    });
+  }),
 
   // ------------------------------ PlacementCenter -----------------------------
   makeCase('pc-defaults', 'PlacementCenter: defaults (3 members on RobustMQ v0.4.11, own "ssd" class, TCP probes)', (chart) => {
