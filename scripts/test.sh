@@ -9,6 +9,10 @@ fi
 if [ -f scripts/ensure-valkey.sh ]; then
   bash scripts/ensure-valkey.sh
 fi
+# a Redis 8 server for the real-Redis-8 tests (skipped with a warning when it cannot be had)
+if [ -f scripts/ensure-redis8.sh ]; then
+  bash scripts/ensure-redis8.sh
+fi
 # the failover controller program is bundled from TypeScript; the constructs embed the bundle
 node scripts/bundle-controller.js >/dev/null
 exec npx jest "$@"

@@ -1024,6 +1024,62 @@ describe('removing a shard with ACL users and TLS, no replicas (real redis-serve
   });
 });
 
+// A Redis 8 server from scripts/ensure-redis8.sh (npm test runs it); without it these tests are skipped.
+const REDIS8_BIN = path.join(__dirname, '..', '.cache', 'redis-8.2.3');
+const haveRedis8 = fs.existsSync(path.join(REDIS8_BIN, 'redis-server'));
+if (!haveRedis8) {
+  // eslint-disable-next-line no-console
+  console.warn(`no Redis 8 server in ${REDIS8_BIN} (bash scripts/ensure-redis8.sh provides it): the real-Redis-8 tests are skipped`);
+}
+
+(haveRedis8 ? describe : describe.skip)('Redis 8 cluster from the rendered files (real redis-server 8.2.3, Debian\'s redis-cli)', () => {
+  const props: RedisClusterProps = {
+    flavour: RedisFlavour.REDIS_8, port: 7361, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
+  };
+  let h: RedisHarness;
+  let ids: string[];
+  beforeAll(() => {
+    // the Redis 8 server comes first on the pods' PATH; the scripts call redis-server and redis-cli as in the redis:8 image
+    h = new RedisHarness({ files: synthesizedFiles({ ...props, shards: 4 }), statefulSetName: 'redis', password: 'redis8 pw', env: { PATH: `${REDIS8_BIN}:${process.env.PATH}` } });
+  });
+  afterAll(async () => {
+    await h?.dispose();
+  });
+
+  test('4 shards x 1 replica form a cluster on Redis 8: all slots covered, replica 2k+1 follows master 2k', async () => {
+    expect(synthesizedFiles(props)['start.sh']).toContain('exec redis-server "$CONFIG_DIR/redis.conf"');
+    for (let o = 0; o < 8; o++) h.start(o);
+    await waitHealthy(h, 8, 120_000);
+    expect(await h.cli(0, 'INFO', 'server')).toMatch(/redis_version:8\.2\.3/);
+    expect((await shards(h, 1)).map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]], [6, [7]]]);
+    for (const k of KEYS) expect(await h.clusterCommand(['SET', k, `value-of-${k}`])).toBe('OK');
+    ids = await myIds(h);
+  });
+
+  test('the drain Job removes the last shard: 3 masters own every slot, no key lost', async () => {
+    const draining = { ...props, shards: 4, drainingShards: 1 };
+    h.setFiles(synthesizedFiles(draining));
+    const result = await h.runJob(findObject(synth(draining), 'Job', 'redis-drain-4-to-3').spec.template.spec.containers[0]);
+    expect({ code: result.code, output: result.output }).toEqual({ code: 0, output: expect.stringContaining('done: lower shards to 3') });
+    const topology = await shards(h, 0);
+    expect(topology.map(s => [s.master, s.replicas])).toEqual([[0, [1]], [2, [3]], [4, [5]]]);
+    expect(topology.reduce((n, s) => n + s.slots, 0)).toBe(16384);
+    await readAllKeys(h);
+  });
+
+  test('with shards 3, every remaining node killed and started again on new addresses: the same cluster, node ids and keys (AOF)', async () => {
+    await h.stop(7);
+    await h.stop(6);
+    h.setFiles(synthesizedFiles({ ...props, shards: 3 }));
+    await new Promise(resolve => setTimeout(resolve, 2_000));
+    await h.stopAll('SIGKILL');
+    for (let o = 0; o < 6; o++) h.start(o, { newAddress: true });
+    await waitHealthy(h, 6);
+    expect(await myIds(h)).toEqual(ids.slice(0, 6));
+    await readAllKeys(h);
+  });
+});
+
 describe('TLS for clients, replication and the cluster bus (real redis-server)', () => {
   const props: RedisClusterProps = {
     port: 7341, commandTimeout: Duration.seconds(2), joinTimeout: Duration.seconds(120), clusterNodeTimeout: Duration.seconds(2),
