@@ -525,6 +525,8 @@ export class PlacementCenter extends Construct {
       scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
       security: props.security,
     });
+    // escape hatches (ApiObject.of(x.node.defaultChild).addJsonPatch(...)) reach the StatefulSet, as on every construct of the library
+    this.node.defaultChild = this.workload.statefulSet;
 
     this.peerAddresses = renderInput.hosts.map((host) => `${host}:${this.grpcPort}`);
     this.tomlConfig = this.renderConfig(props.additionalConfig);

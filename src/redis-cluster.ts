@@ -706,6 +706,8 @@ export class RedisCluster extends Construct {
       disruptionBudget: this.renderDisruptionBudget(props.disruptionBudget),
       scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },
     });
+    // escape hatches (ApiObject.of(x.node.defaultChild).addJsonPatch(...)) reach the StatefulSet, as on every construct of the library
+    this.node.defaultChild = this.workload.statefulSet;
     this.workload.addPodAnnotation('checksum/config', checksum);
     if (this.drainingShards > 0) {
       // read by the shard removal policy at the next apply: up to this many pods may go then

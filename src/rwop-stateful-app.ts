@@ -333,6 +333,8 @@ export class RwopStatefulApp extends Construct {
       security: props.security,
       disruptionBudget: props.disruptionBudget,
     });
+    // escape hatches (ApiObject.of(x.node.defaultChild).addJsonPatch(...)) reach the StatefulSet, as on every construct of the library
+    this.node.defaultChild = this.workload.statefulSet;
     this.claimName = props.existingClaim ?? `data-${this.workload.name}-0`;
 
     if (props.nodeLossAutomation) {

@@ -1,4 +1,5 @@
-import { ApiObject, Chart, Duration, JsonPatch, Lazy, Names, Size } from 'cdk8s';
+import { createHash } from 'crypto';
+import { Chart, Duration, Lazy, Names, Size } from 'cdk8s';
 import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Probe, ProbeKind } from './probe';
@@ -457,6 +458,42 @@ export interface StatefulWorkloadProps {
   readonly podAnnotations?: { [key: string]: string };
 }
 
+/** Files from a ConfigMap the workload creates, mounted into its containers. */
+export interface ConfigFilesOptions {
+  /** File name (ConfigMap key) to content. */
+  readonly files: { [file: string]: string };
+  /** Where the files appear in the containers (a directory, read-only). */
+  readonly mountPath: string;
+  /**
+   * ConfigMap name.
+   * @default `<statefulset name>-<id>` in lower case
+   */
+  readonly name?: string;
+  /**
+   * Pod volume name.
+   * @default `config-<id>` in lower case
+   */
+  readonly volumeName?: string;
+  /**
+   * Containers (app, init or sidecar) that mount the files.
+   * @default - every app container added so far
+   */
+  readonly containers?: string[];
+  /**
+   * Roll the pods when the files change (a `checksum/<volume>` pod annotation). Turn it off only for files the
+   * process re-reads by itself: the kubelet updates a mounted ConfigMap in place within about a minute.
+   * @default true
+   */
+  readonly restartOnChange?: boolean;
+}
+
+/** Where a container runs in the pod. */
+enum ContainerRole {
+  APP = 'app',
+  INIT = 'init',
+  SIDECAR = 'sidecar',
+}
+
 const RESERVED_VOLUME_PREFIX = 'writable-';
 
 /**
@@ -498,6 +535,7 @@ export class StatefulWorkload extends Construct {
     required(this, 'props', props);
     required(this, 'containers', props.containers);
     this.name = checkDnsLabel(this, 'name', props.name ?? Names.toDnsLabel(this, { maxLen: 52 }), 52);
+    this.namespaceProp = props.namespace;
     const chartNamespace = props.namespace === undefined ? Chart.of(this).namespace : undefined;
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? chartNamespace ?? 'default');
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
@@ -538,34 +576,12 @@ export class StatefulWorkload extends Construct {
       throw propError(this, 'containers', [], 'must list at least one container');
     }
     const claimTemplates = (props.volumeClaimTemplates ?? []).map((t, i) => this.renderClaimTemplate(t, i));
-    const volumeNames = new Set<string>();
     for (const [i, t] of claimTemplates.entries()) {
-      if (volumeNames.has(t.metadata!.name!)) throw propError(this, `volumeClaimTemplates[${i}].name`, t.metadata!.name, 'must be unique: two claim templates of one name would give every pod two claims of one name');
-      volumeNames.add(t.metadata!.name!);
+      if (this.volumeNames.has(t.metadata!.name!)) throw propError(this, `volumeClaimTemplates[${i}].name`, t.metadata!.name, 'must be unique: two claim templates of one name would give every pod two claims of one name');
+      this.volumeNames.add(t.metadata!.name!);
     }
-    const podVolumes: k8s.Volume[] = [];
-    for (const v of props.volumes ?? []) {
-      const kube = v._toKube();
-      const allowed = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
-      const kinds = Object.keys(kube).filter((k) => k !== 'name' && (kube as any)[k] !== undefined);
-      const forbidden = kinds.filter((k) => !allowed.includes(k));
-      if (forbidden.length > 0) {
-        throw propError(this, 'volumes', v.name, `uses ${forbidden.join(', ')}, which Pod Security Standards "restricted" forbids; accepted volume types: ${allowed.join(', ')}`);
-      }
-      if (volumeNames.has(v.name)) throw propError(this, 'volumes', v.name, 'clashes with another volume or claim template of the same name');
-      volumeNames.add(v.name);
-      podVolumes.push(kube);
-    }
-
-    const portNames = new Map<string, number>();
-    const containerNames = new Set<string>();
-    const containers = props.containers.map((c) => {
-      checkDnsLabel(this, 'containers[].name', required(this, 'containers[].name', c.name));
-      required(this, `containers[${c.name}].image`, c.image);
-      if (containerNames.has(c.name)) throw propError(this, 'containers[].name', c.name, 'must be unique within the pod');
-      containerNames.add(c.name);
-      return this.renderContainer(c, volumeNames, podVolumes, portNames);
-    });
+    for (const v of props.volumes ?? []) this.acceptVolume(v, 'volumes');
+    for (const c of props.containers) this.acceptContainer(c, 'containers', ContainerRole.APP);
 
     const sec = props.security ?? {};
     const runAsUser = checkInteger(this, 'security.runAsUser', sec.runAsUser ?? 1000, 1, 2147483647);
@@ -604,18 +620,17 @@ export class StatefulWorkload extends Construct {
         clusterIp: 'None',
         publishNotReadyAddresses: props.headlessService?.publishNotReadyAddresses ?? false,
         selector: this.selectorLabels,
-        ports: [...portNames.entries()].map(([name, port]) => ({
-          name,
-          port,
-          targetPort: k8s.IntOrString.fromString(name),
-          protocol: this.portProtocols.get(name),
-        })),
+        // a Service without ports is valid only when headless; it still gives pods their DNS records
+        ports: Lazy.any({
+          produce: () => (this.portNames.size === 0 ? undefined : [...this.portNames.entries()].map(([name, port]) => ({
+            name,
+            port,
+            targetPort: k8s.IntOrString.fromString(name),
+            protocol: this.portProtocols.get(name),
+          }))),
+        }),
       },
     });
-    if (portNames.size === 0) {
-      // a Service without ports is valid only when headless; it still gives pods their DNS records
-      ApiObject.of(this.headlessService).addJsonPatch(JsonPatch.remove('/spec/ports'));
-    }
 
     this.statefulSet = new k8s.KubeStatefulSet(this, 'Resource', {
       metadata: metadata(this.name),
@@ -634,7 +649,7 @@ export class StatefulWorkload extends Construct {
         selector: { matchLabels: this.selectorLabels },
         template: {
           metadata: {
-            labels: this.labels,
+            labels: Lazy.any({ produce: () => ({ ...this.labels, ...this.podLabels }) }),
             annotations: Lazy.any({ produce: () => (Object.keys(this.podAnnotations).length > 0 ? { ...this.podAnnotations } : undefined) }),
           },
           spec: {
@@ -655,8 +670,9 @@ export class StatefulWorkload extends Construct {
             }],
             tolerations: tolerations.length > 0 ? tolerations : undefined,
             securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup, fsGroup),
-            containers,
-            volumes: podVolumes.length > 0 ? podVolumes : undefined,
+            initContainers: Lazy.any({ produce: () => (this.initContainers.length > 0 ? this.initContainers.map((c) => ({ ...c })) : undefined) }),
+            containers: Lazy.any({ produce: () => this.containers.map((c) => ({ ...c })) }),
+            volumes: Lazy.any({ produce: () => (this.podVolumes.length > 0 ? [...this.podVolumes] : undefined) }),
           },
         },
         volumeClaimTemplates: claimTemplates.length > 0 ? claimTemplates : undefined,
@@ -706,8 +722,174 @@ export class StatefulWorkload extends Construct {
   private readonly portProtocols = new Map<string, string | undefined>();
   private readonly podAnnotations: { [key: string]: string } = {};
 
-  private renderContainer(c: StatefulContainer, volumeNames: Set<string>, podVolumes: k8s.Volume[], portNames: Map<string, number>): k8s.Container {
-    const where = `containers[${c.name}]`;
+  /**
+   * Add an app container to every pod. It is validated like the `containers` prop, runs with the restricted
+   * security context, and its ports join the headless Service. Volumes it mounts must exist already.
+   * @param container the container
+   */
+  public addContainer(container: StatefulContainer): void {
+    this.acceptContainer(container, 'addContainer', ContainerRole.APP);
+  }
+
+  /**
+   * Add an init container: init containers run one after another, each to completion, before the app containers
+   * start (for example to prepare a volume). It gets the restricted security context; it cannot have probes,
+   * ports or a preStop command.
+   * @param container the container
+   */
+  public addInitContainer(container: StatefulContainer): void {
+    this.acceptContainer(container, 'addInitContainer', ContainerRole.INIT);
+  }
+
+  /**
+   * Add a sidecar: a container that starts before the app containers and runs beside them for the pod's life (a
+   * native sidecar, an init container with restartPolicy Always: Kubernetes 1.29 or later). It gets the restricted
+   * security context, may have probes, and its ports join the headless Service.
+   * @param container the container
+   */
+  public addSidecar(container: StatefulContainer): void {
+    this.acceptContainer(container, 'addSidecar', ContainerRole.SIDECAR);
+  }
+
+  /**
+   * Add an environment variable to a container (app, init or sidecar).
+   * @param containerName the container's name
+   * @param name the variable's name
+   * @param value its value
+   */
+  public addEnv(containerName: string, name: string, value: EnvValue): void {
+    const where = `addEnv(${JSON.stringify(containerName)})`;
+    const container = [...this.containers, ...this.initContainers].find((c) => c.name === containerName);
+    if (!container) throw propError(this, `${where} containerName`, containerName, `must name a container of the pod (known: ${[...this.containerNames].join(', ')})`);
+    const [variable] = this.renderEnv(where, { [name]: value });
+    const env = container.env ?? [];
+    if (env.some((e) => e.name === name)) throw propError(this, `${where} name`, name, 'is already set in this container');
+    (container as { env?: k8s.EnvVar[] }).env = [...env, variable];
+  }
+
+  /**
+   * Add a pod volume (a ConfigMap, Secret, emptyDir, existing claim, ...): only the volume types Pod Security
+   * Standards "restricted" accepts. Add it before a container that mounts it.
+   * @param volume the volume
+   */
+  public addVolume(volume: Volume): void {
+    this.acceptVolume(volume, 'addVolume');
+  }
+
+  /**
+   * Add a label to the pods only (not to the selector, the Services or the other objects).
+   * @param key the label key
+   * @param value the label value
+   */
+  public addPodLabel(key: string, value: string): void {
+    checkQualifiedName(this, 'addPodLabel key', key);
+    checkLabelValue(this, `addPodLabel["${key}"]`, value);
+    if (key in this.labels) {
+      throw propError(this, `addPodLabel["${key}"]`, value, `would override the label ${key}=${this.labels[key]} that every object of the workload carries${key in this.selectorLabels ? ' (a selector label: the pods would leave their StatefulSet and Services)' : ''}`);
+    }
+    this.podLabels[key] = value;
+  }
+
+  /**
+   * Mount files from a ConfigMap the workload creates, as one building block: the ConfigMap (`<name>-<id>`, lower
+   * case), a pod volume, a read-only mount in each named container, and a `checksum/<volume>` pod annotation, so that
+   * pods roll when the files change.
+   * @param id construct id of the ConfigMap, unique within the workload
+   * @param options the files and where they go
+   */
+  public addConfigFiles(id: string, options: ConfigFilesOptions): k8s.KubeConfigMap {
+    const where = `addConfigFiles(${JSON.stringify(id)})`;
+    const files = required(this, `${where}.files`, options.files);
+    const names = Object.keys(files);
+    if (names.length === 0) throw propError(this, `${where}.files`, files, 'must hold at least one file');
+    for (const f of names) {
+      if (!/^[-._a-zA-Z0-9]+$/.test(f) || f.length > 253 || f === '.' || f === '..') {
+        throw propError(this, `${where}.files`, f, 'must be a ConfigMap key: one or more of [-._a-zA-Z0-9], at most 253 characters');
+      }
+      if (typeof files[f] !== 'string') throw propError(this, `${where}.files["${f}"]`, files[f], 'must be a string');
+    }
+    const configMapName = checkDnsSubdomain(this, `${where}.name`, options.name ?? `${this.name}-${id.toLowerCase()}`);
+    const volumeName = checkDnsLabel(this, `${where}.volumeName`, options.volumeName ?? `config-${id.toLowerCase()}`);
+    const mountPath = required(this, `${where}.mountPath`, options.mountPath);
+    const targets = options.containers ?? this.containers.map((c) => c.name);
+    const configMap = new k8s.KubeConfigMap(this, id, {
+      metadata: { name: configMapName, namespace: this.namespaceProp, labels: this.labels },
+      data: { ...files },
+    });
+    this.acceptKubeVolume({ name: volumeName, configMap: { name: configMapName } }, `${where}.volumeName`);
+    for (const target of targets) {
+      const container = [...this.containers, ...this.initContainers].find((c) => c.name === target);
+      if (!container) throw propError(this, `${where}.containers`, target, `must name a container of the pod (known: ${[...this.containerNames].join(', ')})`);
+      const mounts = container.volumeMounts ?? [];
+      if (!mountPath.startsWith('/')) throw propError(this, `${where}.mountPath`, mountPath, 'must be an absolute path');
+      if (mounts.some((m) => m.mountPath === mountPath)) throw propError(this, `${where}.mountPath`, mountPath, `is already a mount path of container ${target}`);
+      (container as { volumeMounts?: k8s.VolumeMount[] }).volumeMounts = [...mounts, { name: volumeName, mountPath, readOnly: true }];
+    }
+    if (options.restartOnChange ?? true) {
+      this.setPodAnnotation(`checksum/${volumeName}`, createHash('sha256').update(JSON.stringify(files)).digest('hex'), where);
+    }
+    return configMap;
+  }
+
+  /** The namespace prop as given (undefined: the chart's namespace applies). */
+  private namespaceProp?: string;
+  private readonly containers: k8s.Container[] = [];
+  private readonly initContainers: k8s.Container[] = [];
+  private readonly containerNames = new Set<string>();
+  private readonly podVolumes: k8s.Volume[] = [];
+  private readonly volumeNames = new Set<string>();
+  private readonly portNames = new Map<string, number>();
+  private readonly podLabels: { [key: string]: string } = {};
+
+  private acceptContainer(c: StatefulContainer, prop: string, role: ContainerRole): void {
+    required(this, prop, c);
+    checkDnsLabel(this, `${prop}[].name`, required(this, `${prop}[].name`, c.name));
+    required(this, `${prop}[${c.name}].image`, c.image);
+    if (this.containerNames.has(c.name)) throw propError(this, `${prop}[].name`, c.name, 'must be unique within the pod (app, init and sidecar containers share one namespace of names)');
+    if (role === ContainerRole.INIT) {
+      const unsupported = (['liveness', 'readiness', 'startup', 'ports', 'preStop'] as const).filter((k) => c[k] !== undefined);
+      if (unsupported.length > 0) {
+        throw propError(this, `${prop}[${c.name}].${unsupported[0]}`, c[unsupported[0]], 'is not available on an init container, which runs to completion before the pod starts (the API server rejects probes and lifecycle hooks there); use addSidecar for a container that runs beside the app');
+      }
+    }
+    const rendered = this.renderContainer(c, prop);
+    this.containerNames.add(c.name);
+    if (role === ContainerRole.APP) this.containers.push(rendered);
+    else this.initContainers.push(role === ContainerRole.SIDECAR ? { ...rendered, restartPolicy: 'Always' } : rendered);
+  }
+
+  private acceptVolume(v: Volume, prop: string): void {
+    required(this, prop, v);
+    this.acceptKubeVolume(v._toKube(), prop);
+  }
+
+  private acceptKubeVolume(kube: k8s.Volume, prop: string): void {
+    const allowed = ['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret'];
+    const kinds = Object.keys(kube).filter((k) => k !== 'name' && (kube as any)[k] !== undefined);
+    const forbidden = kinds.filter((k) => !allowed.includes(k));
+    if (forbidden.length > 0) {
+      throw propError(this, prop, kube.name, `uses ${forbidden.join(', ')}, which Pod Security Standards "restricted" forbids; accepted volume types: ${allowed.join(', ')}`);
+    }
+    if (this.volumeNames.has(kube.name)) throw propError(this, prop, kube.name, 'clashes with another volume or claim template of the same name');
+    this.volumeNames.add(kube.name);
+    this.podVolumes.push(kube);
+  }
+
+  private renderEnv(where: string, env: { [name: string]: EnvValue }): k8s.EnvVar[] {
+    return Object.entries(env).map(([name, value]) => {
+      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
+        throw propError(this, `${where}.env`, name, 'must be an environment variable name ([-._a-zA-Z][-._a-zA-Z0-9]*)');
+      }
+      if (value === undefined || value === null) throw propError(this, `${where}.env["${name}"]`, value, 'must be an EnvValue (EnvValue.fromValue, fromSecretValue, fromFieldRef, ...)');
+      return { name, value: value.value, valueFrom: value.valueFrom };
+    });
+  }
+
+  private renderContainer(c: StatefulContainer, prop: string): k8s.Container {
+    const where = `${prop}[${c.name}]`;
+    const volumeNames = this.volumeNames;
+    const podVolumes = this.podVolumes;
+    const portNames = this.portNames;
     if (c.image.trim() === '' || /\s/.test(c.image)) {
       throw propError(this, `${where}.image`, c.image, 'must be an image reference such as "redis:7.4.2"');
     }
@@ -751,12 +933,7 @@ export class StatefulWorkload extends Construct {
       mountPaths.add(m.mountPath);
     }
 
-    const env = Object.entries(c.env ?? {}).map(([name, value]) => {
-      if (!/^[-._a-zA-Z][-._a-zA-Z0-9]*$/.test(name)) {
-        throw propError(this, `${where}.env`, name, 'must be an environment variable name ([-._a-zA-Z][-._a-zA-Z0-9]*)');
-      }
-      return { name, value: value.value, valueFrom: value.valueFrom };
-    });
+    const env = this.renderEnv(where, c.env ?? {});
 
     return {
       name: c.name,

@@ -1,7 +1,8 @@
-import { ApiObject, App, Chart, Duration, Size, Testing } from 'cdk8s';
+import { ApiObject, App, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
+import { Construct } from 'constructs';
 import { ImagePullPolicy, PersistentVolumeAccessMode, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
 import {
-  DisruptionBudget, PlacementCenter, Probe, PvcRetentionAction, RwopStatefulApp, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  DisruptionBudget, PlacementCenter, Probe, PvcRetentionAction, RedisCluster, RwopStatefulApp, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
   StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy,
 } from '../src';
 import { synthValid } from './support/validate';
@@ -167,5 +168,22 @@ describe('no two objects of one kind, name and namespace', () => {
     new StatefulWorkload(chart, 'w', base);
     new ApiObject(chart, 'mine', { apiVersion: 'v1', kind: 'Service', metadata: { name: 'web-headless' } });
     expect(() => Testing.synth(chart)).toThrow(/Service "web-headless" .* is emitted twice, by test\/w\/Headless and by test\/mine/);
+  });
+});
+
+describe('node.defaultChild is the StatefulSet on every construct (escape hatches reach it)', () => {
+  test.each<[string, (chart: Chart) => Construct]>([
+    ['StatefulWorkload', (chart) => new StatefulWorkload(chart, 'c', { name: 'w', containers: [{ name: 'app', image: 'app:1' }] })],
+    ['RwopStatefulApp', (chart) => new RwopStatefulApp(chart, 'c', { name: 'db', image: 'postgres:16.4', storageSize: Size.gibibytes(1) })],
+    ['RedisCluster', (chart) => new RedisCluster(chart, 'c', { name: 'redis' })],
+    ['PlacementCenter', (chart) => new PlacementCenter(chart, 'c')],
+  ])('%s', (_name, make) => {
+    const chart = Testing.chart();
+    const construct = make(chart);
+    const child = construct.node.defaultChild as ApiObject;
+    expect(child.kind).toBe('StatefulSet');
+    child.addJsonPatch(JsonPatch.add('/metadata/labels/patched', 'yes'));
+    const sts = Testing.synth(chart).find((m) => m.kind === 'StatefulSet');
+    expect(sts.metadata.labels.patched).toBe('yes');
   });
 });

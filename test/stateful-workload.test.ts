@@ -1,5 +1,5 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
-import { PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
+import { EnvValue, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
 import {
   DisruptionBudget, Probe, PvcRetentionAction, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps, StorageClass,
   TaintEffect, UnhealthyPodEvictionPolicy,
@@ -177,4 +177,87 @@ describe('StatefulWorkload', () => {
 test('a size that is not a whole number of KiB gets the construct error, not a conversion error', () => {
   expect(() => synth({ volumeClaimTemplates: [{ name: 'data', size: Size.kibibytes(1.5) }] }))
     .toThrow(/test\/w: invalid volumeClaimTemplates\[0\].size \(1.5 KiB\): must be a whole number of MiB/);
+});
+
+describe('StatefulWorkload extension points', () => {
+  test('sidecars, init containers, env, volumes, pod labels and config files reach the pod; sidecar ports join the headless Service; every container is restricted', () => {
+    const chart = Testing.chart();
+    const w = new StatefulWorkload(chart, 'w', base);
+    w.addVolume(Volume.fromEmptyDir(chart, 'Scratch', 'scratch'));
+    w.addInitContainer({ name: 'prepare', image: 'busybox:1.37.0', command: ['sh', '-c', 'true'], mounts: [{ volume: 'data', path: '/data' }] });
+    w.addSidecar({ name: 'exporter', image: 'exporter:1.0', ports: [{ name: 'metrics', port: 9100 }], liveness: Probe.fromHttpGet('/health', { port: 9100 }) });
+    w.addContainer({ name: 'worker', image: 'worker:2.0', mounts: [{ volume: 'scratch', path: '/scratch' }] });
+    w.addEnv('web', 'MODE', EnvValue.fromValue('primary'));
+    w.addEnv('exporter', 'TARGET', EnvValue.fromValue('localhost:8080'));
+    w.addPodLabel('team', 'platform');
+    const cm = w.addConfigFiles('Settings', { files: { 'app.conf': 'a = 1\n' }, mountPath: '/etc/app', containers: ['web', 'exporter'] });
+    const manifests = synthValid(chart);
+    const sts = findObject(manifests, 'StatefulSet');
+    const pod = sts.spec.template.spec;
+    expect(pod.initContainers.map((c: any) => [c.name, c.restartPolicy])).toEqual([['prepare', undefined], ['exporter', 'Always']]);
+    expect(pod.containers.map((c: any) => c.name)).toEqual(['web', 'worker']);
+    for (const c of [...pod.initContainers, ...pod.containers]) {
+      expect(c.securityContext).toEqual({
+        allowPrivilegeEscalation: false, privileged: false, readOnlyRootFilesystem: true, runAsNonRoot: true, capabilities: { drop: ['ALL'] }, seccompProfile: { type: 'RuntimeDefault' },
+      });
+    }
+    expect(pod.containers[0].env).toEqual([{ name: 'MODE', value: 'primary' }]);
+    expect(pod.initContainers[1].env).toEqual([{ name: 'TARGET', value: 'localhost:8080' }]);
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['scratch', 'config-settings']);
+    expect(pod.volumes[1]).toEqual({ name: 'config-settings', configMap: { name: 'web-settings' } });
+    expect(pod.containers[0].volumeMounts).toContainEqual({ name: 'config-settings', mountPath: '/etc/app', readOnly: true });
+    expect(pod.initContainers[1].volumeMounts).toEqual([{ name: 'config-settings', mountPath: '/etc/app', readOnly: true }]);
+    expect(pod.containers[1].volumeMounts).toEqual([{ name: 'scratch', mountPath: '/scratch' }]);
+    expect(findObject(manifests, 'ConfigMap', 'web-settings').data).toEqual({ 'app.conf': 'a = 1\n' });
+    expect(cm.name).toBe('web-settings');
+    expect(sts.spec.template.metadata.annotations['checksum/config-settings']).toMatch(/^[0-9a-f]{64}$/);
+    expect(sts.spec.template.metadata.labels.team).toBe('platform');
+    expect(sts.metadata.labels.team).toBeUndefined();
+    expect(sts.spec.selector.matchLabels.team).toBeUndefined();
+    expect(findObject(manifests, 'Service').spec.ports.map((p: any) => [p.name, p.port])).toEqual([['http', 8080], ['metrics', 9100]]);
+  });
+
+  test('a workload whose only ports come from a sidecar gets them in its Service; without any, the Service has no ports', () => {
+    const chart = Testing.chart();
+    const w = new StatefulWorkload(chart, 'w', { name: 'quiet', containers: [{ name: 'app', image: 'app:1' }] });
+    expect(findObject(Testing.synth(chart), 'Service').spec.ports).toBeUndefined();
+    w.addSidecar({ name: 'proxy', image: 'proxy:1', ports: [{ name: 'proxy', port: 15001 }] });
+    expect(findObject(synthValid(chart), 'Service').spec.ports).toEqual([{ name: 'proxy', port: 15001, targetPort: 'proxy', protocol: 'TCP' }]);
+  });
+
+  test('a changed config file changes the checksum, so the pods roll; restartOnChange false leaves no annotation', () => {
+    const checksum = (content: string, restartOnChange?: boolean) => {
+      const chart = Testing.chart();
+      new StatefulWorkload(chart, 'w', base).addConfigFiles('Cfg', { files: { f: content }, mountPath: '/etc/f', restartOnChange });
+      return findObject(Testing.synth(chart), 'StatefulSet').spec.template.metadata.annotations?.['checksum/config-cfg'];
+    };
+    expect(checksum('a')).not.toEqual(checksum('b'));
+    expect(checksum('a')).toEqual(checksum('a'));
+    expect(checksum('a', false)).toBeUndefined();
+  });
+
+  test.each<[string, (w: StatefulWorkload, chart: Chart) => void, RegExp]>([
+    ['an init container with a probe', (w) => w.addInitContainer({ name: 'init', image: 'x:1', liveness: Probe.fromCommand(['true']) }),
+      /test\/w: invalid addInitContainer\[init\]\.liveness .*is not available on an init container.*use addSidecar/],
+    ['an init container with ports', (w) => w.addInitContainer({ name: 'init', image: 'x:1', ports: [{ name: 'p', port: 1 }] }), /invalid addInitContainer\[init\]\.ports/],
+    ['a sidecar named like an app container', (w) => w.addSidecar({ name: 'web', image: 'x:1' }), /invalid addSidecar\[\]\.name \("web"\): must be unique within the pod/],
+    ['a sidecar port clashing with an app port', (w) => w.addSidecar({ name: 's', image: 'x:1', ports: [{ name: 'other', port: 8080 }] }), /invalid addSidecar\[s\]\.ports\[other\]\.port \(8080\): clashes with port "http"/],
+    ['a container mounting a volume that does not exist yet', (w) => w.addContainer({ name: 'c', image: 'x:1', mounts: [{ volume: 'later', path: '/l' }] }), /invalid addContainer\[c\]\.mounts\[\]\.volume \("later"\): must name a claim template or pod volume \(known: data\)/],
+    ['env for a missing container', (w) => w.addEnv('nope', 'A', EnvValue.fromValue('1')), /invalid addEnv\("nope"\) containerName \("nope"\): must name a container of the pod \(known: web\)/],
+    ['env set twice', (w) => { w.addEnv('web', 'A', EnvValue.fromValue('1')); w.addEnv('web', 'A', EnvValue.fromValue('2')); }, /invalid addEnv\("web"\) name \("A"\): is already set in this container/],
+    ['a bad env name', (w) => w.addEnv('web', '1A', EnvValue.fromValue('1')), /must be an environment variable name/],
+    ['a pod label overriding a selector label', (w) => w.addPodLabel('app.kubernetes.io/name', 'x'), /invalid addPodLabel\["app.kubernetes.io\/name"\] \("x"\): would override the label .* \(a selector label/],
+    ['a bad pod label value', (w) => w.addPodLabel('team', 'a b'), /invalid addPodLabel\["team"\] \("a b"\)/],
+    ['a hostPath volume', (w, chart) => w.addVolume(Volume.fromHostPath(chart, 'H', 'host', { path: '/var' })), /invalid addVolume \("host"\): uses hostPath, which Pod Security Standards "restricted" forbids/],
+    ['a volume named like a claim template', (w, chart) => w.addVolume(Volume.fromEmptyDir(chart, 'E', 'data')), /invalid addVolume \("data"\): clashes with another volume/],
+    ['config files without files', (w) => w.addConfigFiles('C', { files: {}, mountPath: '/c' }), /invalid addConfigFiles\("C"\)\.files \(\{\}\): must hold at least one file/],
+    ['a config file name that is not a key', (w) => w.addConfigFiles('C', { files: { 'a/b': '' }, mountPath: '/c' }), /invalid addConfigFiles\("C"\)\.files \("a\/b"\): must be a ConfigMap key/],
+    ['config files on a path already mounted', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: '/data' }), /invalid addConfigFiles\("C"\)\.mountPath \("\/data"\): is already a mount path of container web/],
+    ['config files for a missing container', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: '/c', containers: ['x'] }), /invalid addConfigFiles\("C"\)\.containers \("x"\): must name a container/],
+    ['config files with a relative path', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: 'c' }), /invalid addConfigFiles\("C"\)\.mountPath \("c"\): must be an absolute path/],
+  ])('refuses %s', (_name, act, message) => {
+    const chart = Testing.chart();
+    const w = new StatefulWorkload(chart, 'w', base);
+    expect(() => act(w, chart)).toThrow(message);
+  });
 });

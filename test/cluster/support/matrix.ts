@@ -258,6 +258,24 @@ export const MATRIX: MatrixCase[] = [
       labels: { team: 'storage' },
       podAnnotations: { 'example.com/owner': 'storage-team' },
     });
+    // the extension points: an init container, a native sidecar with a port and probes, env, a pod label, config files
+    const small = {
+      cpu: { request: Cpu.millis(10), limit: Cpu.millis(50) },
+      memory: { request: Size.mebibytes(8), limit: Size.mebibytes(16) },
+      ephemeralStorage: { request: Size.mebibytes(8), limit: Size.mebibytes(32) },
+    };
+    sw.addInitContainer({
+      name: 'prepare', image: 'docker.io/library/busybox:1.37.0', imagePullPolicy: ImagePullPolicy.ALWAYS,
+      command: ['sh', '-c', 'mkdir -p /data/db'], resources: small, mounts: [{ volume: 'data', path: '/data' }],
+    });
+    sw.addSidecar({
+      name: 'metrics', image: 'docker.io/library/busybox:1.37.0', imagePullPolicy: ImagePullPolicy.ALWAYS,
+      command: ['sh', '-c', 'exec httpd -f -p 9100'], ports: [{ name: 'metrics', port: 9100 }], resources: small,
+      liveness: Probe.fromCommand(['pidof', 'httpd']), readiness: Probe.fromTcpSocket({ port: 9100, period: Duration.seconds(5) }),
+    });
+    sw.addEnv('store', 'STORE_MODE', EnvValue.fromValue('primary'));
+    sw.addPodLabel('tier', 'data');
+    sw.addConfigFiles('Settings', { files: { 'store.conf': 'mode = primary\n' }, mountPath: '/etc/store', containers: ['store', 'metrics'] });
     // the core renders no NetworkPolicy; a user adds one next to it
     new k8s.KubeNetworkPolicy(chart, 'policy', {
       metadata: { name: 'store' },
