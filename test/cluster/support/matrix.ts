@@ -9,6 +9,7 @@ import * as path from 'node:path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
 import { parseAllDocuments } from 'yaml';
+import { EtcdCluster } from '../../extending/etcd-cluster';
 import {
   AzureDiskSku, DisruptionBudget, EbsVolumeType, FailoverAction, GcePdType, PlacementCenter, PlacementCenterRelease,
   PlacementCenterRollout, Probe, PvcRetentionAction, ReclaimPolicy, RedisCluster, RedisFlavour, RedisResourcesPreset, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy,
@@ -285,6 +286,16 @@ export const MATRIX: MatrixCase[] = [
         ingress: [{ from: [{ podSelector: { matchLabels: sw.selectorLabels } }], ports: [{ port: k8s.IntOrString.fromNumber(8080), protocol: 'TCP' }] }],
         egress: [{ to: [{ podSelector: { matchLabels: sw.selectorLabels } }] }],
       },
+    });
+  }),
+
+  // ------------------- the construct of docs/extending.md -------------------
+  makeCase('etcd-extending', 'EtcdCluster of docs/extending.md (public API only): 3 members, a backup sidecar added by a platform team', (chart) => {
+    const etcd = new EtcdCluster(chart, 'etcd', { name: 'etcd' });
+    etcd.workload.addSidecar({
+      name: 'backup', image: 'docker.io/library/busybox:1.37.0', command: ['sleep', 'infinity'],
+      resources: { cpu: { request: Cpu.millis(10) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(64) } },
+      mounts: [{ volume: 'data', path: '/var/lib/etcd', readOnly: true }],
     });
   }),
 
