@@ -763,10 +763,10 @@ export class RedisCluster extends Construct {
         spec: { podSelector: { matchLabels: this.workload.selectorLabels }, policyTypes: ['Ingress'], ingress },
       });
       if (this.drainJob) {
-        // the drain Job's pods serve nothing: no ingress at all
+        // the drain Job's pods serve nothing: policy type Ingress without a rule admits no ingress at all
         new k8s.KubeNetworkPolicy(this, 'DrainNetworkPolicy', {
           metadata: { name: `${name}-drain`, namespace: props.namespace, labels: { ...this.workload.labels, ...this.drainLabels } },
-          spec: { podSelector: { matchLabels: this.drainLabels }, policyTypes: ['Ingress'], ingress: [] },
+          spec: { podSelector: { matchLabels: this.drainLabels }, policyTypes: ['Ingress'] },
         });
       }
     }

@@ -350,7 +350,7 @@ describe('who may read what', () => {
     expect(run.stdout).toBe('');
     expect(run.stderr).toBe(`error: RBAC: not allowed to get statefulsets.apps in namespace ${NS_DENIED} (the API server: statefulsets.apps "anything" is forbidden: `
       + `User "system:serviceaccount:${NS}:status-reader" cannot get resource "statefulsets" in API group "apps" in the namespace "${NS_DENIED}"); `
-      + 'status needs: get statefulsets.apps and services; list pods, persistentvolumeclaims and poddisruptionbudgets.policy (optional: get nodes)\n');
+      + 'status needs: get statefulsets.apps and services; list pods, persistentvolumeclaims and poddisruptionbudgets.policy (optional: get nodes; list jobs.batch while RedisCluster shards drain)\n');
     results.forbidden = run.stderr.trim();
   });
 
