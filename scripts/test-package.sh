@@ -34,6 +34,29 @@ grep -q 'ReadWriteOncePod' "$out"
 grep -q 'node.kubernetes.io/out-of-service' "$out"
 echo "consumer synthesized $(grep -c '^kind:' "$out") objects from the packed library"
 
+# the Redis lifecycle scripts are shell files in the package (src/redis/sh): the packed library renders
+# the same ConfigMap data as the repository's build, for a plain and for an ACL + TLS + Valkey + draining cluster
+cat > redis-files.js <<'JS'
+const path = require('path');
+const target = require.resolve(process.argv[2], { paths: [process.cwd()] });
+const { Testing } = require(require.resolve('cdk8s', { paths: [path.dirname(target)] }));
+const lib = require(target);
+const shapes = {
+  defaults: {},
+  variants: { shards: 4, drainingShards: 1, acl: { usersSecret: 'users' }, tls: { existingSecret: 'tls' }, flavour: lib.RedisFlavour.VALKEY_8 },
+};
+const files = {};
+for (const [shape, props] of Object.entries(shapes)) files[shape] = new lib.RedisCluster(Testing.chart(), 'r', { name: 'r', ...props }).files;
+process.stdout.write(JSON.stringify(files, null, 1));
+JS
+shipped="$(tar -tzf "$work/$tarball")"
+grep -q '^package/src/redis/sh/shared/base.sh$' <<<"$shipped"
+node redis-files.js cdk8s-stateful > redis-packed.json
+node redis-files.js "$repo/lib/src/index.js" > redis-repo.json
+cmp redis-packed.json redis-repo.json
+grep -q 'exec valkey-server' redis-packed.json
+echo "Redis scripts: $(grep -c '^package/src/redis/sh/.*\.sh$' <<<"$shipped") shell files shipped; the packed library renders the repository's ConfigMap"
+
 # bad input from a JavaScript caller, who has no types to stop it: the library's own errors, naming the prop
 cat > bad-input.js <<'JS'
 const assert = require('assert');

@@ -8,6 +8,7 @@ import {
   AppendFsync, MaxMemoryPolicy, renderRedisClusterFiles, renderRedisConf, renderRedisScripts, RedisClusterFilesOptions,
 } from '../src/redis';
 import { confQuote, shQuote } from '../src/redis/quote';
+import { selectSections, shellFilesDir } from '../src/redis/shell-files';
 import { ensureRedis, RedisFiles, RedisHarness, waitFor } from './support/redis-harness';
 import { Testing } from 'cdk8s';
 import { RedisCluster, RedisClusterProps, RedisFlavour, RedisResourcesPreset } from '../src';
@@ -144,13 +145,17 @@ describe('renderRedisScripts', () => {
     ['a shard draining', { shards: 4, drainingShards: 1 }],
     ['shards draining with ACL users, TLS and Valkey', { shards: 6, drainingShards: 3, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password' }, tls: { port: 6380 }, binaries: { server: 'valkey-server', cli: 'valkey-cli' } }],
   ];
-  test.each(COMBINATIONS)('every script parses under sh (dash) and bash and passes shellcheck (%s)', (_name, extra) => {
-    const files = renderRedisClusterFiles({ ...BASE, ...extra });
+  function requireShellcheck(): void {
     try {
       execFileSync('shellcheck', ['--version'], { stdio: 'ignore' });
     } catch {
       throw new Error('shellcheck is missing: run scripts/ensure-redis.sh (npm test does) or install Debian\'s shellcheck');
     }
+  }
+
+  test.each(COMBINATIONS)('every script parses under sh (dash) and bash and passes shellcheck (%s)', (_name, extra) => {
+    const files = renderRedisClusterFiles({ ...BASE, ...extra });
+    requireShellcheck();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-scripts-'));
     try {
       const scripts = Object.keys(files).filter(f => f.endsWith('.sh'));
@@ -159,6 +164,8 @@ describe('renderRedisScripts', () => {
         const p = path.join(dir, file);
         fs.writeFileSync(p, files[file]);
         expect(files[file].startsWith('#!/bin/sh\n')).toBe(true);
+        // the shell files' headers and section lines are theirs only
+        expect(files[file].split('\n').filter(l => /^\s*#(if|else|endif)\b|^# shellcheck shell=/.test(l))).toEqual([]);
         execFileSync('sh', ['-n', p]);
         execFileSync('bash', ['-n', p]);
         for (const shell of ['sh', 'bash']) {
@@ -172,6 +179,41 @@ describe('renderRedisScripts', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  test('the shell files shipped in the package parse under sh (dash) and bash and pass shellcheck on their own', () => {
+    requireShellcheck();
+    const root = shellFilesDir();
+    const list = (dir: string): string[] => fs.readdirSync(path.join(root, dir), { withFileTypes: true }).flatMap(e => (e.isDirectory()
+      ? list(path.join(dir, e.name)) : e.name.endsWith('.sh') ? [path.join(dir, e.name)] : []));
+    const files = list('').sort();
+    expect(files).toEqual(expect.arrayContaining(['acl.sh', 'cluster-init.sh', 'drain.sh', 'shared/base.sh', 'liveness.sh', 'readiness.sh', 'start.sh', 'tls.sh']));
+    for (const file of files) {
+      const p = path.join(root, file);
+      expect(fs.readFileSync(p, 'utf8').startsWith('# shellcheck shell=sh\n')).toBe(true);
+      execFileSync('sh', ['-n', p]);
+      execFileSync('bash', ['-n', p]);
+    }
+    for (const shell of ['sh', 'bash']) {
+      try {
+        execFileSync('shellcheck', ['-s', shell, ...files], { cwd: root, encoding: 'utf8' });
+      } catch (e) {
+        throw new Error(`shellcheck -s ${shell} (in ${root}):\n${(e as { stdout?: string }).stdout}`);
+      }
+    }
+  });
+
+  test('sections of a shell file keep the lines of the variant', () => {
+    const text = ['a', '#if acl', 'acl', '  #if tls', '  acl+tls', '  #else', '  acl-tls', '  #endif', '#else', 'no acl', '#endif', '#if tls', 'tls', '#endif', 'z', ''].join('\n');
+    expect(selectSections('f.sh', text, { acl: true, tls: true })).toBe('a\nacl\n  acl+tls\ntls\nz\n');
+    expect(selectSections('f.sh', text, { acl: true, tls: false })).toBe('a\nacl\n  acl-tls\nz\n');
+    expect(selectSections('f.sh', text, { acl: false, tls: true })).toBe('a\nno acl\ntls\nz\n');
+    expect(selectSections('f.sh', 'a\n# if acl, a comment\n', undefined)).toBe('a\n# if acl, a comment\n');
+    expect(() => selectSections('f.sh', text)).toThrow('f.sh: has #if sections, so a variant is needed');
+    expect(() => selectSections('f.sh', '#if valkey\n#endif\n', { acl: false, tls: false })).toThrow('f.sh:1: a section line is #if acl, #if tls, #else or #endif, not "#if valkey"');
+    expect(() => selectSections('f.sh', '#if acl\n#else\n#else\n#endif\n', { acl: false, tls: false })).toThrow('f.sh:3: #else without its #if');
+    expect(() => selectSections('f.sh', 'a\n#endif\n', { acl: false, tls: false })).toThrow('f.sh:2: #endif without its #if');
+    expect(() => selectSections('f.sh', '#if tls\n', { acl: false, tls: false })).toThrow('f.sh: #if without its #endif');
   });
 
   test('topology and paths are rendered as quoted settings', () => {
