@@ -38,7 +38,7 @@ const CONSTRUCTS = [
         mountPath: '/var/lib/postgresql/data',
         writablePaths: ['/tmp', '/var/run/postgresql'],
         security: { runAsUser: 999 },
-        priorityClassName: 'system-cluster-critical',
+        scheduling: { priorityClassName: 'system-cluster-critical' },
         failoverTargets: { hungProcess: cdk8s.Duration.seconds(60) },
       });
     },

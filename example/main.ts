@@ -29,7 +29,7 @@ class SingleWriterChart extends Chart {
       mountPath: '/var/lib/postgresql/data',
       writablePaths: ['/tmp', '/var/run/postgresql'],
       security: { runAsUser: 999 },
-      priorityClassName: priority.name,
+      scheduling: { priorityClassName: priority.name },
       failoverTargets: { hungProcess: Duration.seconds(60), nodeLoss: Duration.minutes(3) },
       nodeLossAutomation: { acknowledgeNodesAreFenced: true },
     });

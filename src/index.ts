@@ -1,5 +1,6 @@
 export * from './probe';
 export * from './storage-class';
+export * from './stateful-construct';
 export * from './stateful-workload';
 export * from './failover-budget';
 export * from './failover-controller';

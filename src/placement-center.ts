@@ -11,9 +11,8 @@ import {
 } from './placement-center-release';
 import { Probe, ProbeKind, ProbeTimings } from './probe';
 import { EbsVolumeType, IStorageClass, ReclaimPolicy, StorageClass, StorageProvisioner } from './storage-class';
-import {
-  DisruptionBudget, PodSecurityOptions, SchedulingOptions, SpreadMode, StatefulUpdateStrategy, StatefulWorkload,
-} from './stateful-workload';
+import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
+import { DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulUpdateStrategy, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, propError, sizeQuantity } from './validation';
 
 /** The pod annotation with the SHA-256 of the rendered files (the key RedisCluster uses too). */
@@ -179,17 +178,7 @@ export interface PlacementCenterRolloutPhase {
 }
 
 /** Props of PlacementCenter. */
-export interface PlacementCenterProps {
-  /**
-   * StatefulSet name (DNS label, at most 52 characters); the headless Service is `<name>-headless` and the ConfigMap `<name>-config`.
-   * @default "placement-center"
-   */
-  readonly name?: string;
-  /**
-   * Namespace of every object; it is part of the peer DNS names in the configuration, so set it (or the chart's namespace).
-   * @default - the chart's namespace, else "default"
-   */
-  readonly namespace?: string;
+export interface PlacementCenterProps extends StatefulConstructProps {
   /**
    * DNS domain of the cluster, part of the peer DNS names.
    * @default cluster.local
@@ -298,11 +287,6 @@ export interface PlacementCenterProps {
    */
   readonly disruptionBudget?: DisruptionBudget;
   /**
-   * Node and zone spread, tolerations, priority class, node selector.
-   * @default - preferred spread across nodes, no zone spread
-   */
-  readonly scheduling?: SchedulingOptions;
-  /**
    * Numeric user and group of the process (images from ghcr.io/robustmq run as the system user robustmq).
    * @default - uid/gid 1000
    */
@@ -314,7 +298,7 @@ export interface PlacementCenterProps {
  * StatefulSet started in order, one gp3 volume per member, a generated TOML that lists every peer by its stable DNS
  * name, a per-pod Raft node id, staged rollouts, and a disruption budget that keeps a majority up.
  */
-export class PlacementCenter extends Construct {
+export class PlacementCenter extends Construct implements IStatefulConstruct {
   /**
    * The phases of a canary rollout for a replica count: the highest ordinal first, one more member per phase, then all
    * (3 replicas: partition 2, 1, 0).
@@ -523,6 +507,10 @@ export class PlacementCenter extends Construct {
       volumes: [Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', configMapName), { name: 'config' })],
       disruptionBudget: budget,
       scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
+      podLabels: props.podLabels,
+      podAnnotations: props.podAnnotations,
+      imagePullSecrets: props.imagePullSecrets,
+      serviceAccountName: props.serviceAccountName,
       security: props.security,
     });
     // escape hatches (ApiObject.of(x.node.defaultChild).addJsonPatch(...)) reach the StatefulSet, as on every construct of the library
@@ -551,8 +539,13 @@ export class PlacementCenter extends Construct {
   }
 
   /** The PodDisruptionBudget that keeps a Raft majority up. */
-  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget {
-    return this.workload.podDisruptionBudget!;
+  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
+    return this.workload.podDisruptionBudget;
+  }
+
+  /** Stable DNS names of every member, in ordinal order. */
+  public get podDnsNames(): string[] {
+    return this.workload.podDnsNames;
   }
 
   /** Name of the headless Service. */

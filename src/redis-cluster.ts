@@ -14,6 +14,7 @@ import {
 import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
+import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, clusterScoped, propError, wholeSeconds } from './validation';
@@ -209,17 +210,7 @@ export interface RedisNetworkPolicyOptions {
 }
 
 /** Props of RedisCluster. */
-export interface RedisClusterProps {
-  /**
-   * StatefulSet name; pods are `<name>-<ordinal>`, the client Service is `<name>`, the headless one `<name>-headless`.
-   * @default - derived from the construct path
-   */
-  readonly name?: string;
-  /**
-   * Namespace of every object (also part of the announced DNS names).
-   * @default - the chart's namespace, else "default"
-   */
-  readonly namespace?: string;
+export interface RedisClusterProps extends StatefulConstructProps {
   /**
    * Number of masters (each owns a share of the 16384 slots); at least 3. Raising it on a running cluster adds
    * masters and moves slots to them.
@@ -354,21 +345,6 @@ export interface RedisClusterProps {
    */
   readonly disruptionBudget?: DisruptionBudget;
   /**
-   * Spread pods across nodes.
-   * @default SpreadMode.PREFERRED
-   */
-  readonly nodeSpread?: SpreadMode;
-  /**
-   * Spread pods across zones.
-   * @default SpreadMode.NONE
-   */
-  readonly zoneSpread?: SpreadMode;
-  /**
-   * PriorityClass of the pods.
-   * @default - none
-   */
-  readonly priorityClassName?: string;
-  /**
    * NetworkPolicy.
    * @default - none
    */
@@ -391,7 +367,7 @@ const DEFAULT_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.66.0';
  * A Redis Cluster on one StatefulSet: it forms by itself on first start, survives restarts and address changes
  * (nodes announce stable DNS names and re-meet their peers), and grows when `shards` is raised.
  */
-export class RedisCluster extends Construct {
+export class RedisCluster extends Construct implements IStatefulConstruct {
   /** The stateful core. */
   public readonly workload: StatefulWorkload;
   /** The client Service (`<name>`). */
@@ -704,7 +680,11 @@ export class RedisCluster extends Construct {
       ],
       security: { runAsUser },
       disruptionBudget: this.renderDisruptionBudget(props.disruptionBudget),
-      scheduling: { nodeSpread: props.nodeSpread ?? SpreadMode.PREFERRED, zoneSpread: props.zoneSpread, priorityClassName: props.priorityClassName },
+      scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
+      podLabels: props.podLabels,
+      podAnnotations: props.podAnnotations,
+      imagePullSecrets: props.imagePullSecrets,
+      serviceAccountName: props.serviceAccountName,
     });
     // escape hatches (ApiObject.of(x.node.defaultChild).addJsonPatch(...)) reach the StatefulSet, as on every construct of the library
     this.node.defaultChild = this.workload.statefulSet;
@@ -712,7 +692,7 @@ export class RedisCluster extends Construct {
     if (this.drainingShards > 0) {
       // read by the shard removal policy at the next apply: up to this many pods may go then
       this.workload.statefulSet.metadata.addAnnotation(DRAINING_PODS_ANNOTATION, String(this.drainingShards * (1 + this.replicasPerShard)));
-      this.drainJob = this.renderDrainJob(name, props.namespace, containers[0], runAsUser, props.priorityClassName);
+      this.drainJob = this.renderDrainJob(name, props, containers[0], runAsUser);
     }
     if (props.shardRemovalGuard ?? true) this.shardRemovalPolicy = this.renderShardRemovalGuard(name, props.namespace !== undefined || Chart.of(this).namespace !== undefined);
     this.configMap.metadata.addLabel('app.kubernetes.io/name', 'redis-cluster');
@@ -810,7 +790,9 @@ export class RedisCluster extends Construct {
    * The Job that runs drain.sh with the Redis container's image, credentials, TLS files and settings; it touches
    * no Kubernetes object, so it needs no service account token.
    */
-  private renderDrainJob(name: string, namespace: string | undefined, redis: StatefulContainer, runAsUser: number, priorityClassName: string | undefined): k8s.KubeJob {
+  private renderDrainJob(name: string, props: RedisClusterProps, redis: StatefulContainer, runAsUser: number): k8s.KubeJob {
+    // the Job runs where the Redis pods may (the core validated these when it rendered them)
+    const pod = this.workload.statefulSet.toJson().spec.template.spec;
     const active = this.shards - this.drainingShards;
     const env: k8s.EnvVar[] = [{ name: REDIS_POD_NAMESPACE_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }];
     const password = redis.env?.[REDIS_PASSWORD_ENV]?.valueFrom;
@@ -821,7 +803,7 @@ export class RedisCluster extends Construct {
       : { name: m.volume, secret: { secretName: m.volume === 'auth' ? this.authSecretName : this.tlsSecretName, defaultMode: 0o440 } }));
     return new k8s.KubeJob(this, 'Drain', {
       // a Job's pod template cannot change: each drain target has a Job of its own
-      metadata: { name: `${name}-drain-${this.shards}-to-${active}`, namespace, labels: { ...this.workload.labels, ...this.drainLabels } },
+      metadata: { name: `${name}-drain-${this.shards}-to-${active}`, namespace: props.namespace, labels: { ...this.workload.labels, ...this.drainLabels } },
       spec: {
         // each attempt resumes where the last one stopped
         backoffLimit: 6,
@@ -831,7 +813,10 @@ export class RedisCluster extends Construct {
             restartPolicy: 'Never',
             automountServiceAccountToken: false,
             enableServiceLinks: false,
-            priorityClassName,
+            priorityClassName: pod.priorityClassName,
+            nodeSelector: pod.nodeSelector,
+            tolerations: pod.tolerations,
+            imagePullSecrets: pod.imagePullSecrets,
             securityContext: restrictedPodSecurityContext(runAsUser, runAsUser, runAsUser),
             containers: [{
               name: 'drain',
@@ -927,6 +912,11 @@ export class RedisCluster extends Construct {
   /** The headless Service. */
   public get headlessService(): k8s.KubeService {
     return this.workload.headlessService;
+  }
+
+  /** The PodDisruptionBudget. */
+  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
+    return this.workload.podDisruptionBudget;
   }
 
   /** DNS name of the client Service. */

@@ -1,11 +1,12 @@
 import { Chart, Duration, Names, Size } from 'cdk8s';
-import { ContainerResources, EnvValue, PersistentVolumeAccessMode, PersistentVolumeClaim, Volume } from 'cdk8s-plus-28';
+import { ContainerResources, EnvValue, k8s, PersistentVolumeAccessMode, PersistentVolumeClaim, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FailoverBudget } from './failover-budget';
 import { FailoverController, FailoverControllerOptions, FailoverAction } from './failover-controller';
 import { Probe, ProbeKind, ProbeTimings } from './probe';
 import { IStorageClass } from './storage-class';
-import { ContainerMount, ContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload, TaintEffect, Toleration } from './stateful-workload';
+import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
+import { ContainerMount, ContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload, TaintEffect } from './stateful-workload';
 import { checkDnsLabel, gracePeriodSeconds, propError, required, sizeQuantity, wholeSeconds } from './validation';
 
 /** Cluster timings the failover budget depends on. */
@@ -57,19 +58,9 @@ export interface FailoverTargets {
 }
 
 /** Props of RwopStatefulApp. */
-export interface RwopStatefulAppProps {
+export interface RwopStatefulAppProps extends StatefulConstructProps {
   /** Container image; pin a tag or digest. */
   readonly image: string;
-  /**
-   * StatefulSet name (DNS label, at most 52 characters).
-   * @default - derived from the construct path
-   */
-  readonly name?: string;
-  /**
-   * Namespace of every object.
-   * @default - the chart's namespace, else "default"
-   */
-  readonly namespace?: string;
   /**
    * Number of pods. Only 1 is accepted: a ReadWriteOncePod volume has one writer.
    * @default 1
@@ -173,16 +164,6 @@ export interface RwopStatefulAppProps {
    */
   readonly nodeLossToleration?: Duration;
   /**
-   * PriorityClass; a higher-priority pod can preempt the holder of a ReadWriteOncePod claim.
-   * @default - none
-   */
-  readonly priorityClassName?: string;
-  /**
-   * Extra tolerations.
-   * @default - none
-   */
-  readonly tolerations?: Toleration[];
-  /**
    * User and group of the process.
    * @default - uid/gid 1000
    */
@@ -233,7 +214,7 @@ export const FAILOVER_BUDGET_ANNOTATION = 'stateful.cdk8s.io/failover-budget';
  * A single-writer stateful app on a ReadWriteOncePod volume, tuned so a replacement pod takes the volume over
  * as fast as is safe, with the worst-case recovery time its settings can promise.
  */
-export class RwopStatefulApp extends Construct {
+export class RwopStatefulApp extends Construct implements IStatefulConstruct {
   /** The stateful core (StatefulSet, headless Service, optional budget). */
   public readonly workload: StatefulWorkload;
   /** The failover controller, when node-loss automation is on. */
@@ -242,6 +223,26 @@ export class RwopStatefulApp extends Construct {
   public readonly failoverBudget: FailoverBudget;
   /** Name of the data claim of pod 0 (`data-<name>-0`, or the existing claim). */
   public readonly claimName: string;
+
+  /** The StatefulSet (also `node.defaultChild`). */
+  public get statefulSet(): k8s.KubeStatefulSet {
+    return this.workload.statefulSet;
+  }
+
+  /** The headless Service. */
+  public get headlessService(): k8s.KubeService {
+    return this.workload.headlessService;
+  }
+
+  /** The PodDisruptionBudget, when one was asked for. */
+  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
+    return this.workload.podDisruptionBudget;
+  }
+
+  /** Stable DNS name of the pod. */
+  public get podDnsNames(): string[] {
+    return this.workload.podDnsNames;
+  }
 
   /**
    * Define the RwopStatefulApp in a scope.
@@ -252,9 +253,10 @@ export class RwopStatefulApp extends Construct {
   public constructor(scope: Construct, id: string, props: RwopStatefulAppProps) {
     super(scope, id);
     required(this, 'image', props?.image);
-    for (const [i, t] of (props.tolerations ?? []).entries()) {
+    const scheduling = props.scheduling ?? {};
+    for (const [i, t] of (scheduling.tolerations ?? []).entries()) {
       if (NODE_LOSS_TAINTS.includes(t.key)) {
-        throw propError(this, `tolerations[${i}].key`, t.key, 'is tolerated already, for nodeLossToleration (30 s by default): set nodeLossToleration instead of a second toleration that the scheduler would combine with it');
+        throw propError(this, `scheduling.tolerations[${i}].key`, t.key, 'is tolerated already, for nodeLossToleration (30 s by default): set nodeLossToleration instead of a second toleration that the scheduler would combine with it');
       }
     }
     // checked here so that the error names this prop, not the claim template it becomes
@@ -295,6 +297,10 @@ export class RwopStatefulApp extends Construct {
     this.workload = new StatefulWorkload(this, 'Workload', {
       name,
       namespace: props.namespace,
+      podLabels: props.podLabels,
+      podAnnotations: props.podAnnotations,
+      imagePullSecrets: props.imagePullSecrets,
+      serviceAccountName: props.serviceAccountName,
       replicas: 1,
       containers: [{
         name: 'app',
@@ -323,11 +329,12 @@ export class RwopStatefulApp extends Construct {
       ],
       terminationGracePeriod: grace,
       scheduling: {
+        // one pod: nothing to spread, unless asked for
         nodeSpread: SpreadMode.NONE,
-        priorityClassName: props.priorityClassName,
+        ...scheduling,
         tolerations: [
           ...NODE_LOSS_TAINTS.map((key) => ({ key, effect: TaintEffect.NO_EXECUTE, tolerationSeconds: toleration })),
-          ...(props.tolerations ?? []),
+          ...(scheduling.tolerations ?? []),
         ],
       },
       security: props.security,
@@ -348,7 +355,7 @@ export class RwopStatefulApp extends Construct {
       }
       this.failoverController = new FailoverController(this, 'Failover', {
         ...props.nodeLossAutomation,
-        priorityClassName: props.nodeLossAutomation.priorityClassName ?? props.priorityClassName,
+        priorityClassName: props.nodeLossAutomation.priorityClassName ?? scheduling.priorityClassName,
         name: `${this.workload.name}-failover`.slice(0, 52).replace(/-+$/, ''),
         namespace: namespace ?? '',
         podName: `${this.workload.name}-0`,

@@ -3,6 +3,7 @@ import { Chart, Duration, Lazy, Names, Size } from 'cdk8s';
 import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Probe, ProbeKind } from './probe';
+import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { IStorageClass } from './storage-class';
 import { registerCollisionCheck } from './collisions';
@@ -333,19 +334,9 @@ export interface HeadlessServiceOptions {
 }
 
 /** Props of StatefulWorkload. */
-export interface StatefulWorkloadProps {
+export interface StatefulWorkloadProps extends StatefulConstructProps {
   /** The containers of every pod. */
   readonly containers: StatefulContainer[];
-  /**
-   * StatefulSet name (a DNS label of at most 52 characters, so that pod labels fit).
-   * @default - derived from the construct path
-   */
-  readonly name?: string;
-  /**
-   * Namespace of every object, also used in the pods' DNS names.
-   * @default - the chart's namespace, else "default"
-   */
-  readonly namespace?: string;
   /**
    * DNS domain of the cluster.
    * @default cluster.local
@@ -397,11 +388,6 @@ export interface StatefulWorkloadProps {
    */
   readonly disruptionBudget?: DisruptionBudget;
   /**
-   * Scheduling.
-   * @default - preferred spread across nodes
-   */
-  readonly scheduling?: SchedulingOptions;
-  /**
    * User and group of the processes.
    * @default - uid/gid 1000
    */
@@ -411,11 +397,6 @@ export interface StatefulWorkloadProps {
    * @default Duration.seconds(30)
    */
   readonly terminationGracePeriod?: Duration;
-  /**
-   * ServiceAccount the pods run as.
-   * @default - the namespace's default account, without a mounted token
-   */
-  readonly serviceAccountName?: string;
   /**
    * Mount the ServiceAccount token.
    * @default false
@@ -451,11 +432,6 @@ export interface StatefulWorkloadProps {
    * @default - none
    */
   readonly labels?: { [key: string]: string };
-  /**
-   * Annotations on the pod template.
-   * @default - none
-   */
-  readonly podAnnotations?: { [key: string]: string };
 }
 
 /** Files from a ConfigMap the workload creates, mounted into its containers. */
@@ -501,7 +477,7 @@ const RESERVED_VOLUME_PREFIX = 'writable-';
  * with volumeClaimTemplates and claim retention, an optional PodDisruptionBudget, spread rules,
  * and pods that pass Pod Security Standards "restricted".
  */
-export class StatefulWorkload extends Construct {
+export class StatefulWorkload extends Construct implements IStatefulConstruct {
   /** The StatefulSet. */
   public readonly statefulSet: k8s.KubeStatefulSet;
   /** The headless Service. */
@@ -566,6 +542,8 @@ export class StatefulWorkload extends Construct {
       ...props.labels,
     };
     checkLabels(this, 'labels', this.labels);
+    for (const [key, value] of Object.entries(props.podLabels ?? {})) this.setPodLabel('podLabels', key, value);
+    const imagePullSecrets = (props.imagePullSecrets ?? []).map((secret, i) => ({ name: checkDnsSubdomain(this, `imagePullSecrets[${i}]`, secret) }));
     const metadata = (name: string) => ({
       name,
       namespace: props.namespace,
@@ -654,6 +632,7 @@ export class StatefulWorkload extends Construct {
           },
           spec: {
             serviceAccountName: props.serviceAccountName,
+            imagePullSecrets: imagePullSecrets.length > 0 ? imagePullSecrets : undefined,
             automountServiceAccountToken: props.automountServiceAccountToken ?? false,
             // stateful peers find each other by DNS; service env vars only grow with the namespace
             enableServiceLinks: false,
@@ -712,6 +691,11 @@ export class StatefulWorkload extends Construct {
   /** DNS names of every pod. */
   public get podDnsNames(): string[] {
     return Array.from({ length: this.replicas }, (_, i) => this.podDnsName(i));
+  }
+
+  /** This workload: the core every construct of the library exposes as `workload`. */
+  public get workload(): StatefulWorkload {
+    return this;
   }
 
   /** DNS name of the headless Service. */
@@ -782,10 +766,14 @@ export class StatefulWorkload extends Construct {
    * @param value the label value
    */
   public addPodLabel(key: string, value: string): void {
-    checkQualifiedName(this, 'addPodLabel key', key);
-    checkLabelValue(this, `addPodLabel["${key}"]`, value);
+    this.setPodLabel('addPodLabel', key, value);
+  }
+
+  private setPodLabel(prop: string, key: string, value: string): void {
+    checkQualifiedName(this, `${prop} key`, key);
+    checkLabelValue(this, `${prop}["${key}"]`, value);
     if (key in this.labels) {
-      throw propError(this, `addPodLabel["${key}"]`, value, `would override the label ${key}=${this.labels[key]} that every object of the workload carries${key in this.selectorLabels ? ' (a selector label: the pods would leave their StatefulSet and Services)' : ''}`);
+      throw propError(this, `${prop}["${key}"]`, value, `would override the label ${key}=${this.labels[key]} that every object of the workload carries${key in this.selectorLabels ? ' (a selector label: the pods would leave their StatefulSet and Services)' : ''}`);
     }
     this.podLabels[key] = value;
   }

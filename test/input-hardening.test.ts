@@ -2,7 +2,7 @@ import { ApiObject, App, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s
 import { Construct } from 'constructs';
 import { ImagePullPolicy, PersistentVolumeAccessMode, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
 import {
-  DisruptionBudget, PlacementCenter, Probe, PvcRetentionAction, RedisCluster, RwopStatefulApp, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  DisruptionBudget, IStatefulConstruct, PlacementCenter, Probe, PvcRetentionAction, RedisCluster, RwopStatefulApp, StatefulConstructProps, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
   StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy,
 } from '../src';
 import { synthValid } from './support/validate';
@@ -120,8 +120,8 @@ describe('conflicting settings are refused instead of silently resolved', () => 
   test('RwopStatefulApp: a toleration for a taint that nodeLossToleration already covers', () => {
     const chart = Testing.chart();
     expect(() => new RwopStatefulApp(chart, 'db', {
-      image: 'postgres:16.4', tolerations: [{ key: 'node.kubernetes.io/not-ready', effect: TaintEffect.NO_EXECUTE, tolerationSeconds: Duration.seconds(5) }],
-    })).toThrow(/test\/db: invalid tolerations\[0\].key \("node.kubernetes.io\/not-ready"\): is tolerated already, for nodeLossToleration/);
+      image: 'postgres:16.4', scheduling: { tolerations: [{ key: 'node.kubernetes.io/not-ready', effect: TaintEffect.NO_EXECUTE, tolerationSeconds: Duration.seconds(5) }] },
+    })).toThrow(/test\/db: invalid scheduling.tolerations\[0\].key \("node.kubernetes.io\/not-ready"\): is tolerated already, for nodeLossToleration/);
   });
 });
 
@@ -185,5 +185,53 @@ describe('node.defaultChild is the StatefulSet on every construct (escape hatche
     child.addJsonPatch(JsonPatch.add('/metadata/labels/patched', 'yes'));
     const sts = Testing.synth(chart).find((m) => m.kind === 'StatefulSet');
     expect(sts.metadata.labels.patched).toBe('yes');
+  });
+});
+
+describe('one props vocabulary and one interface for every stateful construct', () => {
+  const shared: StatefulConstructProps = {
+    namespace: 'apps',
+    scheduling: { nodeSelector: { pool: 'stateful' }, tolerations: [{ key: 'dedicated', value: 'stateful', effect: TaintEffect.NO_SCHEDULE }], priorityClassName: 'stateful-critical' },
+    podLabels: { team: 'platform' },
+    podAnnotations: { 'example.com/owner': 'platform' },
+    imagePullSecrets: ['registry-credentials'],
+    serviceAccountName: 'stateful',
+  };
+  const makers: Array<[string, (chart: Chart, props: StatefulConstructProps) => IStatefulConstruct]> = [
+    ['StatefulWorkload', (chart, props) => new StatefulWorkload(chart, 'c', { name: 'w', containers: [{ name: 'app', image: 'app:1' }], ...props })],
+    ['RwopStatefulApp', (chart, props) => new RwopStatefulApp(chart, 'c', { name: 'db', image: 'postgres:16.4', ...props })],
+    ['RedisCluster', (chart, props) => new RedisCluster(chart, 'c', { name: 'redis', ...props })],
+    ['PlacementCenter', (chart, props) => new PlacementCenter(chart, 'c', props)],
+  ];
+
+  test.each(makers)('%s takes the shared props into its pods, and exposes the shared interface', (_name, make) => {
+    const chart = Testing.chart();
+    const construct = make(chart, shared);
+    const sts = synthValid(chart, ['ServiceMonitor']).find((m) => m.kind === 'StatefulSet');
+    const pod = sts.spec.template.spec;
+    expect(sts.metadata.namespace).toBe('apps');
+    expect(pod.nodeSelector).toEqual({ pool: 'stateful' });
+    expect(pod.tolerations).toContainEqual({ key: 'dedicated', operator: 'Equal', value: 'stateful', effect: 'NoSchedule' });
+    expect(pod.priorityClassName).toBe('stateful-critical');
+    expect(pod.imagePullSecrets).toEqual([{ name: 'registry-credentials' }]);
+    expect(pod.serviceAccountName).toBe('stateful');
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(sts.spec.template.metadata.labels.team).toBe('platform');
+    expect(sts.metadata.labels.team).toBeUndefined();
+    expect(sts.spec.template.metadata.annotations['example.com/owner']).toBe('platform');
+    expect(construct.statefulSet).toBe(construct.workload.statefulSet);
+    expect(construct.headlessService).toBe(construct.workload.headlessService);
+    expect(construct.podDnsNames).toEqual(construct.workload.podDnsNames);
+    expect(construct.podDisruptionBudget).toBe(construct.workload.podDisruptionBudget);
+    expect(construct.node.defaultChild).toBe(construct.statefulSet);
+  });
+
+  test.each(makers)('%s refuses bad shared props with the same messages', (_name, make) => {
+    const attempt = (props: StatefulConstructProps) => () => make(Testing.chart(), props);
+    expect(attempt({ imagePullSecrets: ['Bad_Secret'] })).toThrow(/test\/c(\/Workload)?: invalid imagePullSecrets\[0\] \("Bad_Secret"\): must be a DNS subdomain/);
+    expect(attempt({ podLabels: { 'app.kubernetes.io/instance': 'x' } })).toThrow(/invalid podLabels\["app.kubernetes.io\/instance"\] \("x"\): would override the label .*a selector label/);
+    expect(attempt({ podLabels: { team: 'a b' } })).toThrow(/invalid podLabels\["team"\] \("a b"\)/);
+    expect(attempt({ serviceAccountName: 'Bad Account' })).toThrow(/invalid serviceAccountName \("Bad Account"\)/);
+    expect(attempt({ scheduling: { nodeSelector: { pool: 'a b' } } })).toThrow(/invalid scheduling.nodeSelector\["pool"\] \("a b"\)/);
   });
 });

@@ -601,7 +601,7 @@ describe('PlacementCenter: security and extension', () => {
     const manifests = synthValid(chart);
     expect(findObject(manifests, 'StatefulSet').spec.minReadySeconds).toBe(10);
     expect(findObject(manifests, 'Service').metadata.annotations).toEqual({ 'example.com/owner': 'platform' });
-    expect(pc.podDisruptionBudget.kind).toBe('PodDisruptionBudget');
+    expect(pc.podDisruptionBudget?.kind).toBe('PodDisruptionBudget');
     expect(pc.workload.replicas).toBe(3);
     expect(pc.headlessServiceName).toBe('placement-center-headless');
     expect(pc.replicas).toBe(3);

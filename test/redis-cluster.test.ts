@@ -122,7 +122,7 @@ describe('RedisCluster options', () => {
       maxMemory: Size.mebibytes(512), maxMemoryPolicy: MaxMemoryPolicy.ALLKEYS_LRU, clusterNodeTimeout: Duration.seconds(5),
       clusterRequireFullCoverage: false, dataPersistence: { rdbSavePoints: [] }, extraSettings: { 'hz': '20' },
       resources: { cpu: { request: Cpu.millis(500) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } },
-      startupTimeout: Duration.minutes(5), priorityClassName: 'cache', zoneSpread: SpreadMode.PREFERRED, nodeSpread: SpreadMode.REQUIRED,
+      startupTimeout: Duration.minutes(5), scheduling: { priorityClassName: 'cache', zoneSpread: SpreadMode.PREFERRED, nodeSpread: SpreadMode.REQUIRED },
       disruptionBudget: DisruptionBudget.minAvailable(12),
     });
     expect(manifests).toMatchSnapshot();
@@ -532,7 +532,10 @@ describe('RedisCluster shard removal', () => {
   });
 
   test('the drain Job runs drain.sh in the Redis image as the Redis user, restricted, without a token, and no Service, budget or NetworkPolicy member selects its pods', () => {
-    const { manifests, redis } = synth({ shards: 5, drainingShards: 2, priorityClassName: 'critical', image: 'example.org/redis:7.4.2' });
+    const { manifests, redis } = synth({
+      shards: 5, drainingShards: 2, image: 'example.org/redis:7.4.2', imagePullSecrets: ['registry'],
+      scheduling: { priorityClassName: 'critical', nodeSelector: { pool: 'cache' }, tolerations: [{ key: 'dedicated', value: 'cache' }] },
+    });
     const job = findObject(manifests, 'Job', 'redis-drain-5-to-3');
     expect(redis.drainJob).toBeDefined();
     const pod = job.spec.template.spec;
@@ -547,6 +550,10 @@ describe('RedisCluster shard removal', () => {
       securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
     expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false, priorityClassName: 'critical', securityContext: { runAsUser: 999, runAsNonRoot: true } });
+    // it runs where the Redis pods may, and pulls as they do
+    const redisPod = findObject(manifests, 'StatefulSet').spec.template.spec;
+    expect([pod.nodeSelector, pod.tolerations, pod.imagePullSecrets]).toEqual([{ pool: 'cache' }, [{ key: 'dedicated', operator: 'Equal', value: 'cache' }], [{ name: 'registry' }]]);
+    expect([redisPod.nodeSelector, redisPod.tolerations, redisPod.imagePullSecrets]).toEqual([pod.nodeSelector, pod.tolerations, pod.imagePullSecrets]);
     expect(pod.volumes).toEqual([{ name: 'config', configMap: { name: 'redis-config' } }]);
     const podLabels = job.spec.template.metadata.labels;
     const matches = (selector: { [k: string]: string }) => Object.entries(selector).every(([k, v]) => podLabels[k] === v);

@@ -105,7 +105,7 @@ describe('RwopStatefulApp options', () => {
       command: ['sh', '-c'], args: ['exec my-server'], env: { MODE: EnvValue.fromValue('primary') },
       ports: [{ name: 'http', port: 8080 }],
       resources: { cpu: { request: Cpu.millis(250), limit: Cpu.units(1) }, memory: { request: Size.mebibytes(256), limit: Size.gibibytes(1) } },
-      preStop: ['sh', '-c', 'my-server --drain'], priorityClassName: 'stateful-critical', terminationGracePeriod: Duration.seconds(45),
+      preStop: ['sh', '-c', 'my-server --drain'], scheduling: { priorityClassName: 'stateful-critical' }, terminationGracePeriod: Duration.seconds(45),
       nodeLossToleration: Duration.seconds(10), writablePaths: ['/tmp', '/var/run/app'],
     });
     const manifests = synthValid(chart);
@@ -241,7 +241,7 @@ describe('RwopStatefulApp node-loss automation', () => {
   });
 
   test('the controller follows the app: its namespace, its priority class, a restart when the program changes, a liveness probe', () => {
-    const { manifests } = withAutomation({}, { priorityClassName: 'stateful-critical' });
+    const { manifests } = withAutomation({}, { scheduling: { priorityClassName: 'stateful-critical' } });
     for (const m of manifests.filter((x) => !x.kind.startsWith('Cluster') && x.metadata.namespace !== 'kube-node-lease')) {
       expect([m.kind, m.metadata.namespace]).toEqual([m.kind, 'data']);
     }
@@ -251,7 +251,7 @@ describe('RwopStatefulApp node-loss automation', () => {
     expect(template.metadata.annotations).toEqual({ 'checksum/program': createHash('sha256').update(program).digest('hex') });
     expect(template.spec.containers[0].livenessProbe).toEqual({ httpGet: { path: '/healthz', port: 'health' }, periodSeconds: 10, timeoutSeconds: 2, failureThreshold: 3 });
     expect(template.spec.containers[0].ports).toEqual([{ name: 'health', containerPort: 8080 }]);
-    const own = withAutomation({ priorityClassName: 'controllers', image: 'registry.example/node:24@sha256:' + 'a'.repeat(64) }, { priorityClassName: 'stateful-critical' });
+    const own = withAutomation({ priorityClassName: 'controllers', image: 'registry.example/node:24@sha256:' + 'a'.repeat(64) }, { scheduling: { priorityClassName: 'stateful-critical' } });
     const ownSpec = findObject(own.manifests, 'Deployment').spec.template.spec;
     expect([ownSpec.priorityClassName, ownSpec.containers[0].image]).toEqual(['controllers', 'registry.example/node:24@sha256:' + 'a'.repeat(64)]);
     expect(findObject(withAutomation().manifests, 'Deployment').spec.template.spec.priorityClassName).toBeUndefined();

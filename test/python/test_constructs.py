@@ -72,7 +72,7 @@ def rwop_app(chart, **props):
         "mount_path": "/var/lib/postgresql/data",
         "writable_paths": ["/tmp", "/var/run/postgresql"],
         "security": PodSecurityOptions(run_as_user=999),
-        "priority_class_name": "stateful-critical",
+        "scheduling": SchedulingOptions(priority_class_name="stateful-critical"),
         "failover_targets": FailoverTargets(hung_process=Duration.seconds(60), node_loss=Duration.minutes(3)),
         "node_loss_automation": FailoverControllerOptions(acknowledge_nodes_are_fenced=True),
         **props,

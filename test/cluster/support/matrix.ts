@@ -95,8 +95,7 @@ export const MATRIX: MatrixCase[] = [
       terminationGracePeriod: Duration.seconds(60),
       preStop: ['pg_ctl', 'stop', '-m', 'fast'],
       nodeLossToleration: Duration.seconds(10),
-      priorityClassName: 'mx-stateful-critical',
-      tolerations: [{ key: 'dedicated', value: 'db', effect: TaintEffect.NO_SCHEDULE }],
+      scheduling: { priorityClassName: 'mx-stateful-critical', tolerations: [{ key: 'dedicated', value: 'db', effect: TaintEffect.NO_SCHEDULE }] },
       security: { runAsUser: 999, fsGroup: 999 },
       disruptionBudget: DisruptionBudget.maxUnavailable(0),
       expectedStartTime: Duration.seconds(20),
@@ -130,7 +129,7 @@ export const MATRIX: MatrixCase[] = [
       name: 'mx-redis-ebs',
       port: 7000,
       persistence: { size: Size.gibibytes(2), storageProvisioner: StorageProvisioner.awsEbs({ type: EbsVolumeType.GP3, iops: 4000, throughput: 250 }) },
-      zoneSpread: SpreadMode.PREFERRED,
+      scheduling: { zoneSpread: SpreadMode.PREFERRED },
       maxMemory: Size.mebibytes(512),
     });
   }),
