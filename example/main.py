@@ -16,6 +16,7 @@ from cdk8s_stateful import (
     RedisNetworkPolicyOptions,
     RedisPersistenceVolumeOptions,
     RwopStatefulApp,
+    SchedulingOptions,
     StorageClass,
     StorageProvisioner,
 )
@@ -48,7 +49,7 @@ class SingleWriterChart(Chart):
             mount_path="/var/lib/postgresql/data",
             writable_paths=["/tmp", "/var/run/postgresql"],
             security=PodSecurityOptions(run_as_user=999),
-            priority_class_name=priority.name,
+            scheduling=SchedulingOptions(priority_class_name=priority.name),
             failover_targets=FailoverTargets(hung_process=Duration.seconds(60), node_loss=Duration.minutes(3)),
             node_loss_automation=FailoverControllerOptions(acknowledge_nodes_are_fenced=True),
         )
