@@ -51,7 +51,7 @@ KUBECTL="$(sed -n 's/^KUBECTL=//p' "$WORK_DIR/cluster.env" 2>/dev/null)"
 NODE_NAME="$(cat "$STATE/node-name" 2>/dev/null)"
 
 # 1. No new pods: the kubelet goes first, then the cluster DNS and kube-proxy.
-for name in kubelet coredns kube-proxy; do
+for name in kubelet apiserver-relay coredns kube-proxy; do
   pid="$(pid_of "$name")" && stop_pid "$name" "$pid"
 done
 
@@ -71,6 +71,14 @@ if [[ -d "$RUNC_ROOT" ]] && command -v runc >/dev/null; then
   done
   (( ${#ids[@]} == 0 )) || log "killed ${#ids[@]} containers"
 fi
+
+# Connections the relay forked are its children; anything of ours still running goes now.
+for p in /proc/[0-9]*; do
+  pid="${p#/proc/}"
+  case "$(cat "$p/comm" 2>/dev/null)" in
+    socat|kubelet|kube-proxy|coredns) ours "$pid" && kill -KILL "$pid" 2>/dev/null && log "killed leftover $(cat "$p/comm" 2>/dev/null) $pid" ;;
+  esac
+done
 
 # 3. containerd, then any shim of it that is left.
 pid="$(pid_of containerd)" && stop_pid containerd "$pid"
@@ -154,10 +162,12 @@ if [[ -f "$STATE/created-paths" ]]; then
   done <"$STATE/created-paths"
 fi
 
-# 9. The Node object, while the API server answers.
+# 9. The Node object and the API server's endpoint for pods, while the API server answers.
 if [[ -n "$NODE_NAME" && -x "$KUBECTL" && -f "$WORK_DIR/kubeconfig" ]]; then
   "$KUBECTL" --kubeconfig="$WORK_DIR/kubeconfig" --request-timeout=5s delete node "$NODE_NAME" \
     --ignore-not-found --wait=false >/dev/null 2>&1 || true
+  "$KUBECTL" --kubeconfig="$WORK_DIR/kubeconfig" --request-timeout=5s -n default delete endpointslice \
+    kubernetes-real-node --ignore-not-found --wait=false >/dev/null 2>&1 || true
 fi
 
 if [[ "$(cat "$OWNER_FILE" 2>/dev/null)" == "$WORK_DIR" ]]; then

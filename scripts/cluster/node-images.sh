@@ -15,6 +15,11 @@
 #                     The Redis inside is Debian's (7.0 on bookworm), not the
 #                     release the image name says; images/redis.versions lists
 #                     the package versions.
+#     node.oci.tar    NODE_IMAGE: this machine's Node.js (the `node` on PATH, the
+#                     one that runs the test suite) with the shared libraries
+#                     ldd lists, for the failover controller's pods. Its
+#                     version is the machine's (images/node.version), not the
+#                     one the image name says.
 #
 # node-up.sh imports the archives with `ctr images import`; the manifests'
 # imagePullPolicy IfNotPresent then never pulls.
@@ -41,6 +46,8 @@ SRC_DIR="$CACHE_DIR/src"
 # metrics sidecar of RedisCluster).
 REDIS_IMAGE="${REDIS_IMAGE:-docker.io/library/redis:7.4.2}"
 EXPORTER_IMAGE="${EXPORTER_IMAGE:-docker.io/oliver006/redis_exporter:v1.66.0}"
+# the failover controller's image (FailoverController's default)
+NODE_IMAGE="${NODE_IMAGE:-docker.io/library/node:24.11.1-alpine3.22}"
 DEBIAN_SUITE="bookworm"
 REDIS_PACKAGES="redis-server,redis-tools,hostname,prometheus-redis-exporter"
 
@@ -55,7 +62,7 @@ pause_tag() {
 case "${1:-}" in
   --print-dir) echo "$IMAGE_DIR"; exit 0 ;;
   --print-names)
-    printf 'redis.oci.tar %s\nredis.oci.tar %s\n' "$REDIS_IMAGE" "$EXPORTER_IMAGE"
+    printf 'redis.oci.tar %s\nredis.oci.tar %s\nnode.oci.tar %s\n' "$REDIS_IMAGE" "$EXPORTER_IMAGE" "$NODE_IMAGE"
     [[ -f "$IMAGE_DIR/pause.name" ]] && printf 'pause.oci.tar %s\n' "$(cat "$IMAGE_DIR/pause.name")"
     exit 0 ;;
   "") ;;
@@ -171,3 +178,31 @@ else
   echo "$redis_recipe" >"$IMAGE_DIR/redis.recipe"
   log "redis images built in $((SECONDS - t0))s (Debian redis-server $redis_version, $(du -h "$IMAGE_DIR/redis.oci.tar" | cut -f1))"
 fi
+
+# ------------------------------- Node.js ----------------------------------
+node_bin="$(command -v node || true)"
+[[ -n "$node_bin" ]] || die "node is not on PATH (the failover controller's image is made from it)"
+node_bin="$(readlink -f "$node_bin")"
+node_version="$("$node_bin" --version)"
+node_recipe="node $NODE_IMAGE from $node_bin $node_version $(sha256sum "$node_bin" | cut -c1-16), layout 1"
+if up_to_date node "$node_recipe"; then
+  log "node image present, skipping"
+else
+  t0=$SECONDS
+  work="$(mktemp -d "$IMAGE_DIR/.node.XXXXXX")"
+  mkdir -p "$work/root/usr/local/bin" "$work/root/tmp"
+  chmod 1777 "$work/root/tmp"
+  cp "$node_bin" "$work/root/usr/local/bin/node"
+  # the dynamic loader and every library ldd resolves, at the same paths
+  while read -r lib; do
+    cp -L --parents "$lib" "$work/root/"
+  done < <(ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+  tar -C "$work/root" --owner=0 --group=0 --numeric-owner -cf "$work/layer.tar" .
+  oci_archive "$IMAGE_DIR/node.oci.tar" "$work/layer.tar" \
+    "$NODE_IMAGE" '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["node"]}'
+  rm -rf "$work"
+  echo "$node_version" >"$IMAGE_DIR/node.version"
+  echo "$node_recipe" >"$IMAGE_DIR/node.recipe"
+  log "node image built in $((SECONDS - t0))s (Node.js $node_version, $(du -h "$IMAGE_DIR/node.oci.tar" | cut -f1))"
+fi
+

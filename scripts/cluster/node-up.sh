@@ -84,6 +84,7 @@ command -v containerd >/dev/null || missing+=(containerd)
 command -v runc >/dev/null || missing+=(runc)
 [[ -x /usr/lib/cni/bridge && -x /usr/lib/cni/host-local && -x /usr/lib/cni/loopback ]] || missing+=(containernetworking-plugins)
 command -v iptables >/dev/null || missing+=(iptables)
+command -v socat >/dev/null || missing+=(socat)
 if (( ${#missing[@]} > 0 )); then
   log "installing ${missing[*]}"
   flock /tmp/cdk8s-stateful-apt.lock env DEBIAN_FRONTEND=noninteractive \
@@ -171,8 +172,10 @@ pick_port KUBELET_HEALTHZ_PORT
 pick_port PROXY_HEALTHZ_PORT
 pick_port PROXY_METRICS_PORT
 pick_port DNS_READY_PORT
+APISERVER_RELAY_PORT=6443
 
 # ---------------------------- certificates --------------------------------
+t0="$(now)"
 cat >"$NODE_DIR/pki/openssl.cnf" <<EOF
 [req]
 distinguished_name = dn
@@ -384,7 +387,7 @@ wait_for containerd "containerd up" ctr version
 
 if [[ "${REAL_NODE_IMPORT_IMAGES:-1}" == 1 ]]; then
   t0="$(now)"
-  for a in pause redis; do
+  for a in pause redis node; do
     ctr images import --all-platforms "$IMAGE_DIR/$a.oci.tar" >/dev/null
   done
   log "images imported in $(elapsed "$t0")s: $(ctr images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
@@ -490,6 +493,38 @@ EOF
 start coredns "$K8S_BIN_DIR/coredns" -conf "$NODE_DIR/Corefile"
 dns_ready() { curl -sf --max-time 2 "http://127.0.0.1:$DNS_READY_PORT/ready"; }
 wait_for coredns "CoreDNS ready" dns_ready
+
+# ------------------------- API server for pods ----------------------------
+# The API server listens on 127.0.0.1 only. Pods reach it as in any cluster,
+# through the "kubernetes" Service (its serving certificate names the Service
+# address): kube-proxy sends that address to the bridge address, where socat
+# relays each connection to the API server's loopback port. The EndpointSlice
+# is set here because up.sh runs the API server without an endpoint reconciler.
+# (argv[0] names the node dir, so that node-down.sh knows the process as ours)
+# shellcheck disable=SC2016
+start apiserver-relay bash -c 'exec -a "$0" socat "$@"' "socat:$NODE_DIR" \
+  "TCP-LISTEN:$APISERVER_RELAY_PORT,bind=$BRIDGE_IP,reuseaddr,fork" \
+  "TCP:127.0.0.1:$K8S_APISERVER_PORT"
+k apply -f - >/dev/null <<EOF
+apiVersion: discovery.k8s.io/v1
+kind: EndpointSlice
+metadata:
+  name: kubernetes-real-node
+  namespace: default
+  labels:
+    kubernetes.io/service-name: kubernetes
+    endpointslice.kubernetes.io/managed-by: cdk8s-stateful.test
+addressType: IPv4
+endpoints:
+- addresses: ["$BRIDGE_IP"]
+  conditions: { ready: true }
+ports:
+- name: https
+  port: $APISERVER_RELAY_PORT
+  protocol: TCP
+EOF
+relay_up() { (exec 3<>"/dev/tcp/$BRIDGE_IP/$APISERVER_RELAY_PORT") 2>/dev/null; }
+wait_for apiserver-relay "API server relay on $BRIDGE_IP:$APISERVER_RELAY_PORT" relay_up
 
 # ------------------------------- summary ----------------------------------
 STARTUP_SECONDS="$(elapsed "$START")"

@@ -6,10 +6,13 @@
  * manifests use. The kwok nodes are cordoned while this file runs.
  */
 import * as crypto from 'node:crypto';
+import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cleanup, applyAll, applyServiceMonitorCrd, claimsOf, refOf, waitForWorkloads } from './support/deploy';
 import { isPodReady, Kube, waitFor } from './support/kube';
 import { synthExample } from './support/matrix';
 import { RealNode } from './support/real-node';
+import { writeResult } from './support/results';
+import { Probe, RwopStatefulApp, StorageClass, StorageProvisioner, VolumeBindingMode } from '../../src';
 
 const NS = 'cache';
 const STS = 'redis';
@@ -17,6 +20,11 @@ const SELECTOR = 'app.kubernetes.io/component=redis,app.kubernetes.io/instance=r
 const HEADLESS = 'redis-headless';
 const CLIENT_SERVICE = `redis.${NS}.svc.cluster.local`;
 const KEY_COUNT = 200;
+/** Hung-process runs: two restarts of one pod (the second waits out the kubelet's 10 s back-off), twice. */
+const HUNG_RUNS_PER_POD = 2;
+const HUNG_PODS = Number(process.env.REAL_NODE_HUNG_PODS ?? 2);
+const RWOP_NS = 'real-rwop';
+const CONTROLLER_NS = 'real-failover';
 
 function log(line: string): void {
   process.stderr.write(`[real-pods] ${line}\n`);
@@ -204,4 +212,152 @@ describe('real pods on a real kubelet node', () => {
     expect(wrong).toEqual([]);
     expect(read.split('\n').filter(Boolean)).toHaveLength(KEY_COUNT);
   });
+
+  test('a RwopStatefulApp whose process is frozen (SIGSTOP) is restarted by its liveness probe and Ready again within its hung-process budget', async () => {
+    // Debian's Redis as the app: the liveness and readiness checks are a PING (a TCP check would
+    // still pass: the kernel completes the handshake for a stopped process)
+    const chart = new Chart(Testing.app(), 'rwop', { namespace: RWOP_NS });
+    const local = new StorageClass(chart, 'local', {
+      name: 'real-node-local',
+      provisioner: StorageProvisioner.custom('kubernetes.io/no-provisioner'),
+      volumeBindingMode: VolumeBindingMode.WAIT_FOR_FIRST_CONSUMER,
+    });
+    const app = new RwopStatefulApp(chart, 'app', {
+      name: 'kv',
+      image: 'docker.io/library/redis:7.4.2',
+      command: ['redis-server', '--dir', '/data', '--appendonly', 'yes'],
+      ports: [{ name: 'redis', port: 6379 }],
+      storageClass: local,
+      storageSize: Size.gibibytes(1),
+      liveness: Probe.fromCommand(['redis-cli', 'ping']),
+      expectedStartTime: Duration.seconds(5),
+      failoverTargets: { hungProcess: Duration.seconds(60) },
+    });
+    const budget = app.failoverBudget.hungProcess;
+    expect(budget.bounded).toBe(true);
+    const manifests = Testing.synth(chart);
+    const sts = manifests.find((m) => m.kind === 'StatefulSet');
+
+    cleanup.namespace(RWOP_NS);
+    await kube.createNamespace(RWOP_NS);
+    for (const { name, template } of claimsOf(sts)) {
+      const pv = node!.localVolume(RWOP_NS, name, template.spec.resources.requests.storage, template.spec.accessModes, template.spec.storageClassName);
+      cleanup.object(refOf(pv));
+      await kube.apply(pv);
+    }
+    const applied = await applyAll(kube, cleanup, manifests);
+    expect(applied.filter((a) => a.warnings.length > 0).map((a) => `${a.manifest.kind}/${a.manifest.metadata.name}: ${a.warnings.join('; ')}`)).toEqual([]);
+
+    const runs: Array<{ pod: number; restart: number; seconds: number }> = [];
+    for (let p = 0; p < HUNG_PODS; p++) {
+      if (p > 0) {
+        // a new pod: the kubelet's restart back-off starts over
+        const old = (await kube.get('v1', 'Pod', 'kv-0', RWOP_NS)).metadata.uid;
+        await kube.delete('v1', 'Pod', 'kv-0', RWOP_NS);
+        await waitFor('kv-0 replaced', async () => {
+          const pod = await kube.get('v1', 'Pod', 'kv-0', RWOP_NS);
+          return pod && pod.metadata.uid !== old;
+        }, { timeoutMs: 120_000, intervalMs: 500 });
+      }
+      await waitForWorkloads(kube, manifests, 180_000);
+      for (let r = 1; r <= HUNG_RUNS_PER_POD; r++) {
+        // The freeze must hit a running app, not one in its startup phase (there the startup probe, 5 minutes
+        // here, is what counts): the kubelet can report a restarted container Ready within 0.1 s, before its
+        // startup probe has run, so wait until the container has run for longer than a startup probe period.
+        const pod = await waitFor('kv-0 started, Ready and running for 6 s', async () => {
+          const p2 = await kube.get('v1', 'Pod', 'kv-0', RWOP_NS);
+          const c = p2?.status?.containerStatuses?.[0];
+          const since = Date.parse(c?.state?.running?.startedAt ?? '');
+          return c?.started === true && c.ready === true && isPodReady(p2) && Date.now() - since >= 6000 ? p2 : undefined;
+        }, { timeoutMs: 120_000, intervalMs: 500 });
+        expect((await node!.exec(RWOP_NS, 'kv-0', pod.spec.containers[0].name, ['redis-cli', 'ping'])).trim()).toBe('PONG');
+        expect(pod.spec.nodeName).toBe(node!.info.name);
+        const status = pod.status.containerStatuses.find((c: any) => c.name === 'kv') ?? pod.status.containerStatuses[0];
+        const restarts = status.restartCount;
+        const frozenAt = Date.now();
+        node!.signalContainer(status.containerID, 'SIGSTOP');
+        // Ready again after a restart: a new container (higher restart count, started after the freeze)
+        // that passed its startup and readiness probes, and the pod's Ready condition True since then
+        const frozenSecond = Math.floor(frozenAt / 1000) * 1000;
+        await waitFor('kv-0 restarted and Ready', async () => {
+          const now = await kube.get('v1', 'Pod', 'kv-0', RWOP_NS);
+          const c = now.status.containerStatuses[0];
+          const ready = (now.status.conditions ?? []).find((x: any) => x.type === 'Ready');
+          return c.restartCount > restarts && c.started === true && c.ready === true
+            && Date.parse(c.state?.running?.startedAt ?? '') >= frozenSecond
+            && isPodReady(now) && Date.parse(ready.lastTransitionTime) >= frozenSecond;
+        }, { timeoutMs: (budget.worstCaseSeconds! + 120) * 1000, intervalMs: 200 });
+        const seconds = (Date.now() - frozenAt) / 1000;
+        // Ready means serving: the new process answers
+        expect((await node!.exec(RWOP_NS, 'kv-0', pod.spec.containers[0].name, ['redis-cli', 'ping'])).trim()).toBe('PONG');
+        runs.push({ pod: p, restart: r, seconds });
+        log(`hung process, pod ${p + 1} restart ${r}: Ready again after ${seconds.toFixed(1)}s (budget ${budget.worstCaseSeconds}s)`);
+      }
+    }
+    writeResult('real-pods-hung-process.json', { budgetSeconds: budget.worstCaseSeconds, terms: budget.terms, runs });
+    for (const r of runs) expect(r.seconds).toBeLessThanOrEqual(budget.worstCaseSeconds!);
+  });
+
+  test('the failover controller runs in real pods and wins its Lease through in-cluster credentials and its RBAC', async () => {
+    const chart = new Chart(Testing.app(), 'ctl', { namespace: CONTROLLER_NS });
+    const local = new StorageClass(chart, 'local', {
+      name: 'real-node-local',
+      provisioner: StorageProvisioner.custom('kubernetes.io/no-provisioner'),
+      volumeBindingMode: VolumeBindingMode.WAIT_FOR_FIRST_CONSUMER,
+    });
+    new RwopStatefulApp(chart, 'app', {
+      name: 'guarded',
+      image: 'docker.io/library/redis:7.4.2',
+      command: ['redis-server', '--dir', '/data', '--appendonly', 'yes'],
+      ports: [{ name: 'redis', port: 6379 }],
+      storageClass: local,
+      storageSize: Size.gibibytes(1),
+      liveness: Probe.fromCommand(['redis-cli', 'ping']),
+      nodeLossAutomation: { acknowledgeNodesAreFenced: true },
+    });
+    const manifests = Testing.synth(chart);
+    const deployment = manifests.find((m) => m.kind === 'Deployment');
+    expect(deployment).toBeDefined();
+    const env = Object.fromEntries(deployment.spec.template.spec.containers[0].env.filter((e: any) => e.value !== undefined).map((e: any) => [e.name, e.value]));
+    const leaseName = env.LEASE_NAME as string;
+
+    cleanup.namespace(CONTROLLER_NS);
+    await kube.createNamespace(CONTROLLER_NS);
+    const sts = manifests.find((m) => m.kind === 'StatefulSet');
+    for (const { name, template } of claimsOf(sts)) {
+      const pv = node!.localVolume(CONTROLLER_NS, name, template.spec.resources.requests.storage, template.spec.accessModes, template.spec.storageClassName);
+      cleanup.object(refOf(pv));
+      await kube.apply(pv);
+    }
+    const started = Date.now();
+    const applied = await applyAll(kube, cleanup, manifests);
+    expect(applied.filter((a) => a.warnings.length > 0).map((a) => `${a.manifest.kind}/${a.manifest.metadata.name}: ${a.warnings.join('; ')}`)).toEqual([]);
+    await waitForWorkloads(kube, manifests, 300_000);
+
+    const selector = Object.entries(deployment.spec.selector.matchLabels).map(([k, v]) => `${k}=${v}`).join(',');
+    const pods = await kube.pods(CONTROLLER_NS, selector);
+    expect(pods).toHaveLength(deployment.spec.replicas ?? 1);
+    expect(pods.map((p) => p.spec.nodeName)).toEqual(pods.map(() => node!.info.name));
+    const names = pods.map((p) => p.metadata.name as string);
+
+    // one of them holds the Lease, and keeps renewing it
+    const lease = await waitFor(`Lease ${leaseName} held by a controller pod`, async () => {
+      const l = await kube.get('coordination.k8s.io/v1', 'Lease', leaseName, CONTROLLER_NS);
+      return l && names.includes(l.spec?.holderIdentity) ? l : undefined;
+    }, { timeoutMs: 120_000, intervalMs: 500 });
+    log(`failover controller: ${lease.spec.holderIdentity} holds Lease ${leaseName} ${((Date.now() - started) / 1000).toFixed(1)}s after the apply`);
+    const renewed = await waitFor(`Lease ${leaseName} renewed`, async () => {
+      const l = await kube.get('coordination.k8s.io/v1', 'Lease', leaseName, CONTROLLER_NS);
+      return l.spec.holderIdentity === lease.spec.holderIdentity && l.spec.renewTime !== lease.spec.renewTime ? l : undefined;
+    }, { timeoutMs: 60_000, intervalMs: 500 });
+    expect(renewed.spec.holderIdentity).toBe(lease.spec.holderIdentity);
+
+    // the program ran in the pods (logs through the kubelet), without an error
+    for (const name of names) {
+      const logs = (await kube.cp.kubectlRun(['logs', '-n', CONTROLLER_NS, name])).stdout;
+      expect(logs.split('\n').filter((l) => /"level":"(error|fatal)"/.test(l))).toEqual([]);
+      expect(logs.length).toBeGreaterThan(0);
+    }
+  });
 });
+

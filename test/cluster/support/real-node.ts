@@ -113,6 +113,18 @@ export class RealNode {
     return res.stdout;
   }
 
+  /**
+   * Sends a signal from the machine to the main process of a container (a container's init ignores
+   * SIGSTOP sent from inside its own PID namespace). containerId is the pod status' containerID.
+   */
+  public signalContainer(containerId: string, signal: NodeJS.Signals): number {
+    const id = containerId.replace(/^containerd:\/\//, '');
+    const state = JSON.parse(childProcess.execFileSync('runc', ['--root', path.join(this.info.dir, 'containerd', 'runc', 'k8s.io'), 'state', id], { encoding: 'utf8' }));
+    if (!(state.pid > 0)) throw new Error(`container ${id} has no process (${JSON.stringify(state)})`);
+    process.kill(state.pid, signal);
+    return state.pid as number;
+  }
+
   /** Waits until the node is Ready. */
   public async waitReady(timeoutMs = 60_000): Promise<void> {
     await waitFor(`node ${this.info.name} Ready`, async () => {
