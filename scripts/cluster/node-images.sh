@@ -150,6 +150,7 @@ else
   t0=$SECONDS
   if ! command -v mmdebstrap >/dev/null; then
     log "installing mmdebstrap"
+    flock /tmp/cdk8s-stateful-apt.lock apt-get update -qq >&2
     flock /tmp/cdk8s-stateful-apt.lock env DEBIAN_FRONTEND=noninteractive \
       apt-get install -y -qq --no-install-recommends mmdebstrap >&2
   fi

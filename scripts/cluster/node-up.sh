@@ -87,6 +87,7 @@ command -v iptables >/dev/null || missing+=(iptables)
 command -v socat >/dev/null || missing+=(socat)
 if (( ${#missing[@]} > 0 )); then
   log "installing ${missing[*]}"
+  flock /tmp/cdk8s-stateful-apt.lock apt-get update -qq >&2
   flock /tmp/cdk8s-stateful-apt.lock env DEBIAN_FRONTEND=noninteractive \
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
   log "packages installed in $(elapsed "$t0")s"
