@@ -3,6 +3,9 @@
 # local integration-test control plane:
 #
 #   kube-apiserver, kube-controller-manager, kube-scheduler, kubectl  (k8s.io/kubernetes)
+#   kubelet, kube-proxy (the real node, see node-up.sh)               (k8s.io/kubernetes)
+#   coredns (cluster DNS of the real node; plugins bind, ready,
+#     errors and kubernetes only, so it never forwards a query)       (github.com/coredns/coredns)
 #   etcd                                                              (go.etcd.io/etcd/server/v3)
 #   kwok                                                              (sigs.k8s.io/kwok)
 #   kube-score                                                        (github.com/zegl/kube-score)
@@ -38,6 +41,9 @@ KUBE_SCORE_VERSION="v1.20.0"
 # strict validation of manifests against OpenAPI schemas taken from the local API server (the only release
 # the module proxy lists)
 KUBECTL_VALIDATE_VERSION="v0.0.4"
+# CoreDNS for the real node's cluster DNS, built from its module with a main of
+# our own that links the plugins bind, ready, errors and kubernetes only.
+COREDNS_VERSION="v1.15.0"
 # kube-linter is published under the vanity module path golang.stackrox.io,
 # which the module proxy used here may refuse to serve. The build of this
 # tool is therefore best-effort (a warning, not a failure).
@@ -51,11 +57,12 @@ BIN_DIR="${CACHE_DIR}/bin"
 SRC_DIR="${CACHE_DIR}/src"
 
 # kube-linter is optional (see KUBE_LINTER_VERSION above) and not listed here.
-REQUIRED_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl etcd kwok kube-score kubectl-validate)
+REQUIRED_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy etcd kwok kube-score kubectl-validate coredns)
 
 tool_version() {
   case "$1" in
-    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl) echo "$K8S_VERSION" ;;
+    kube-apiserver|kube-controller-manager|kube-scheduler|kubectl|kubelet|kube-proxy) echo "$K8S_VERSION" ;;
+    coredns) echo "$COREDNS_VERSION" ;;
     etcd) echo "$ETCD_VERSION" ;;
     kwok) echo "$KWOK_VERSION" ;;
     kube-score) echo "$KUBE_SCORE_VERSION" ;;
@@ -74,8 +81,8 @@ is_built() {
 case "${1:-}" in
   --print-bin-dir) echo "$BIN_DIR"; exit 0 ;;
   --print-versions)
-    printf 'kubernetes %s\netcd %s\nkwok %s\nkube-score %s\nkubectl-validate %s\nkube-linter %s\n' \
-      "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$KUBE_SCORE_VERSION" "$KUBECTL_VALIDATE_VERSION" "$KUBE_LINTER_VERSION"
+    printf 'kubernetes %s\netcd %s\nkwok %s\nkube-score %s\nkubectl-validate %s\ncoredns %s\nkube-linter %s\n' \
+      "$K8S_VERSION" "$ETCD_VERSION" "$KWOK_VERSION" "$KUBE_SCORE_VERSION" "$KUBECTL_VALIDATE_VERSION" "$COREDNS_VERSION" "$KUBE_LINTER_VERSION"
     exit 0 ;;
   --check)
     for t in "${REQUIRED_TOOLS[@]}"; do is_built "$t" || { echo "missing: $t" >&2; exit 1; }; done
@@ -153,7 +160,7 @@ write_wrapper() {
 total_start=$(date +%s)
 
 # ----------------------------- Kubernetes ---------------------------------
-K8S_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl)
+K8S_TOOLS=(kube-apiserver kube-controller-manager kube-scheduler kubectl kubelet kube-proxy)
 need_k8s=0
 for t in "${K8S_TOOLS[@]}"; do is_built "$t" || need_k8s=1; done
 if (( need_k8s )); then
@@ -245,6 +252,42 @@ if is_built kubectl-validate; then
 else
   write_wrapper "$SRC_DIR/kubectl-validate" sigs.k8s.io/kubectl-validate "$KUBECTL_VALIDATE_VERSION"
   build_tool kubectl-validate "$SRC_DIR/kubectl-validate" sigs.k8s.io/kubectl-validate
+fi
+
+# ------------------------------- CoreDNS ----------------------------------
+# Only the plugins the real node's DNS needs: bind (listen on the node bridge's
+# address only), ready (a readiness endpoint on 127.0.0.1), errors and
+# kubernetes (answers for the cluster domain from Services and EndpointSlices).
+# Without forward or any other resolver plugin, a name outside the cluster
+# domain is refused, never passed on.
+if is_built coredns; then
+  log "coredns $COREDNS_VERSION present, skipping"
+else
+  coredns_dir="$SRC_DIR/coredns"
+  write_wrapper "$coredns_dir" github.com/coredns/coredns "$COREDNS_VERSION"
+  cat >"$coredns_dir/main.go" <<'EOF'
+// CoreDNS with the plugins bind, ready, errors and kubernetes only.
+package main
+
+import (
+	"github.com/coredns/coredns/core/dnsserver"
+	"github.com/coredns/coredns/coremain"
+
+	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/errors"
+	_ "github.com/coredns/coredns/plugin/kubernetes"
+	_ "github.com/coredns/coredns/plugin/ready"
+)
+
+func init() {
+	// the order in which the plugins see a query
+	dnsserver.Directives = []string{"bind", "ready", "errors", "kubernetes"}
+}
+
+func main() { coremain.Run() }
+EOF
+  build_tool coredns "$coredns_dir" . \
+    "-X github.com/coredns/coredns/coremain.GitCommit=$COREDNS_VERSION"
 fi
 
 # ---------------------------- kube-linter ---------------------------------

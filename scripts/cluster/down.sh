@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Stops a control plane started by up.sh and removes its work dir.
+# Stops a control plane started by up.sh and removes its work dir; a real node
+# added by node-up.sh is stopped first (node-down.sh).
 #
 # Usage: scripts/cluster/down.sh [WORK_DIR]   (default: $K8S_WORK_DIR)
 #
@@ -10,6 +11,7 @@
 # KEEP_WORK_DIR=1 keeps the directory (logs) after the processes are gone.
 set -uo pipefail
 
+SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 WORK_DIR="${1:-${K8S_WORK_DIR:-}}"
 TIMEOUT="${DOWN_TIMEOUT_SECONDS:-10}"
 log() { printf '[down] %s\n' "$*" >&2; }
@@ -68,6 +70,11 @@ if [[ -f "$WORK_DIR/cluster.env" && -f "$WORK_DIR/kubeconfig" ]]; then
       get pv -o jsonpath='{range .items[*]}{.spec.hostPath.path}{"\n"}{end}' 2>/dev/null |
       grep -E '^/tmp/hostpath_pv/[0-9a-f-]+$' || true)
   fi
+fi
+
+# A real node (node-up.sh) goes first, while the API server still answers.
+if [[ -d "$WORK_DIR/node" ]]; then
+  "$SCRIPT_DIR/node-down.sh" "$WORK_DIR"
 fi
 
 # Newest first: watchdog, kwok, scheduler, controller-manager, apiserver, etcd.

@@ -223,6 +223,8 @@ sign apiserver "/CN=kube-apiserver" v3_server
 sign admin "/O=system:masters/CN=kubernetes-admin" v3_client
 sign controller-manager "/CN=system:kube-controller-manager" v3_client
 sign scheduler "/CN=system:kube-scheduler" v3_client
+# how the API server authenticates to a real kubelet (node-up.sh) for logs, exec and port-forward
+sign apiserver-kubelet-client "/O=system:masters/CN=kube-apiserver-kubelet-client" v3_client
 gen_key service-account
 openssl pkey -in "$PKI/service-account.key" -pubout -out "$PKI/service-account.pub"
 chmod 600 "$PKI"/*.key
@@ -297,6 +299,10 @@ start etcd "$BIN_DIR/etcd" \
 etcd_healthy() { curl -sf --max-time 2 "http://$HOST:$ETCD_PORT/health" | grep -q '"health":"true"'; }
 wait_for etcd "etcd healthy" etcd_healthy
 
+# The --kubelet-* flags matter to a real node (node-up.sh) only: the API server
+# authenticates to it with a client certificate, checks its serving certificate
+# against the CA, and dials it at its InternalIP (by default it would try the
+# Hostname address first, a name lookup through the machine's resolver).
 start kube-apiserver "$BIN_DIR/kube-apiserver" \
   --bind-address="$HOST" \
   --advertise-address="$HOST" \
@@ -310,6 +316,10 @@ start kube-apiserver "$BIN_DIR/kube-apiserver" \
   --service-account-key-file="$PKI/service-account.pub" \
   --service-account-signing-key-file="$PKI/service-account.key" \
   --service-cluster-ip-range="$SERVICE_CIDR" \
+  --kubelet-client-certificate="$PKI/apiserver-kubelet-client.crt" \
+  --kubelet-client-key="$PKI/apiserver-kubelet-client.key" \
+  --kubelet-certificate-authority="$PKI/ca.crt" \
+  --kubelet-preferred-address-types=InternalIP \
   --authorization-mode=RBAC \
   --allow-privileged=true \
   --default-not-ready-toleration-seconds="$TOLERATION_SECONDS" \
@@ -513,6 +523,7 @@ K8S_APISERVER_PORT=$APISERVER_PORT
 K8S_ETCD_PORT=$ETCD_PORT
 K8S_CONTROLLER_MANAGER_PORT=$KCM_PORT
 K8S_SCHEDULER_PORT=$SCHEDULER_PORT
+K8S_SERVICE_CIDR=$SERVICE_CIDR
 K8S_STARTUP_SECONDS=$STARTUP_SECONDS
 EOF
 json_nodes="$(printf '"%s",' "${NODES[@]}")"
