@@ -4,7 +4,7 @@ from cdk8s_plus_28 import k8s
 from constructs import Construct
 
 from cdk8s_stateful import (
-    ContainerPort,
+    StatefulContainerPort,
     FailoverControllerOptions,
     FailoverTargets,
     MaxMemoryPolicy,
@@ -43,7 +43,7 @@ class SingleWriterChart(Chart):
         RwopStatefulApp(self, "RwopApp",
             name="rwop-app",
             image="docker.io/library/postgres:16.4",
-            ports=[ContainerPort(name="postgres", port=5432)],
+            ports=[StatefulContainerPort(name="postgres", port=5432)],
             storage_class=manila,
             storage_size=Size.gibibytes(1),
             mount_path="/var/lib/postgresql/data",

@@ -9,7 +9,7 @@ import { parse, stringify } from 'smol-toml';
 import {
   isTable, PC_CONFIG_DIR, PC_DATA_PATH, PC_LOG_PATH, PC_LOGGER_FILE, PcRenderInput, PlacementCenterRelease,
 } from './placement-center-release';
-import { Probe, ProbeKind, ProbeTimings } from './probe';
+import { StatefulProbe, ProbeKind, ProbeTimings } from './probe';
 import { EbsVolumeType, IStorageClass, ReclaimPolicy, StorageClass, StorageProvisioner } from './storage-class';
 import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulUpdateStrategy, StatefulWorkload } from './stateful-workload';
@@ -57,23 +57,23 @@ export interface PlacementCenterCustomProbes {
    * Readiness probe; unset timings take the production guide's readiness timings (45 s / 10 s / 5 s / 1 / 3).
    * @default - no readiness probe
    */
-  readonly readiness?: Probe;
+  readonly readiness?: StatefulProbe;
   /**
    * Liveness probe; unset timings take the production guide's liveness timings (90 s / 30 s / 15 s / 1 / 5).
    * @default - no liveness probe
    */
-  readonly liveness?: Probe;
+  readonly liveness?: StatefulProbe;
   /**
    * Startup probe; unset timings take the Kubernetes defaults.
    * @default - no startup probe
    */
-  readonly startup?: Probe;
+  readonly startup?: StatefulProbe;
 }
 
 interface ProbeSet {
-  readonly readiness?: Probe;
-  readonly liveness?: Probe;
-  readonly startup?: Probe;
+  readonly readiness?: StatefulProbe;
+  readonly liveness?: StatefulProbe;
+  readonly startup?: StatefulProbe;
 }
 
 interface PortSet {
@@ -93,8 +93,8 @@ export class PlacementCenterProbes {
    */
   public static tcpSocket(): PlacementCenterProbes {
     return new PlacementCenterProbes((ports) => ({
-      readiness: Probe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_READINESS),
-      liveness: Probe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_LIVENESS),
+      readiness: StatefulProbe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_READINESS),
+      liveness: StatefulProbe.fromTcpSocket({ port: ports.grpc }).withDefaults(GUIDE_LIVENESS),
     }));
   }
 

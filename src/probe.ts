@@ -41,7 +41,7 @@ export interface ProbeTimings {
 }
 
 /** Options of an HTTP GET probe. */
-export interface HttpGetProbeOptions extends ProbeTimings {
+export interface HttpProbeOptions extends ProbeTimings {
   /** Container port the request goes to. */
   readonly port: number;
   /**
@@ -52,7 +52,7 @@ export interface HttpGetProbeOptions extends ProbeTimings {
 }
 
 /** Options of a TCP socket probe. */
-export interface TcpSocketProbeOptions extends ProbeTimings {
+export interface TcpProbeOptions extends ProbeTimings {
   /** Container port that must accept a connection. */
   readonly port: number;
 }
@@ -99,39 +99,39 @@ type ProbeAction = Pick<k8s.Probe, 'httpGet' | 'tcpSocket' | 'exec' | 'grpc'>;
 /**
  * A container probe: what to check and how often. Build one with a static factory.
  */
-export class Probe {
+export class StatefulProbe {
   /**
-   * Probe with an HTTP GET to a path; 200-399 is success.
+   * A probe with an HTTP GET to a path; 200-399 is success.
    * @param path the HTTP path to request
    * @param options the port, the scheme and the probe timings
    */
-  public static fromHttpGet(path: string, options: HttpGetProbeOptions): Probe {
-    return new Probe({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port), scheme: options.scheme } }, options, [options.port]);
+  public static fromHttpGet(path: string, options: HttpProbeOptions): StatefulProbe {
+    return new StatefulProbe({ httpGet: { path, port: k8s.IntOrString.fromNumber(options.port), scheme: options.scheme } }, options, [options.port]);
   }
 
   /**
-   * Probe that succeeds when the port accepts a TCP connection.
+   * A probe that succeeds when the port accepts a TCP connection.
    * @param options the port and the probe timings
    */
-  public static fromTcpSocket(options: TcpSocketProbeOptions): Probe {
-    return new Probe({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port) } }, options, [options.port]);
+  public static fromTcpSocket(options: TcpProbeOptions): StatefulProbe {
+    return new StatefulProbe({ tcpSocket: { port: k8s.IntOrString.fromNumber(options.port) } }, options, [options.port]);
   }
 
   /**
-   * Probe that runs a command in the container; exit code 0 is success.
+   * A probe that runs a command in the container; exit code 0 is success.
    * @param command the command and its arguments, run without a shell
    * @param options the probe timings
    */
-  public static fromCommand(command: string[], options: ProbeTimings = {}): Probe {
-    return new Probe({ exec: { command } }, options, []);
+  public static fromCommand(command: string[], options: ProbeTimings = {}): StatefulProbe {
+    return new StatefulProbe({ exec: { command } }, options, []);
   }
 
   /**
-   * Probe that calls the gRPC health checking protocol.
+   * A probe that calls the gRPC health checking protocol.
    * @param options the port, the service name and the probe timings
    */
-  public static fromGrpc(options: GrpcProbeOptions): Probe {
-    return new Probe({ grpc: { port: options.port, service: options.service } }, options, [options.port]);
+  public static fromGrpc(options: GrpcProbeOptions): StatefulProbe {
+    return new StatefulProbe({ grpc: { port: options.port, service: options.service } }, options, [options.port]);
   }
 
   private constructor(
@@ -145,28 +145,28 @@ export class Probe {
    * A copy whose unset timings are filled from `defaults`.
    * @param defaults timings used where this probe sets none
    */
-  public withDefaults(defaults: ProbeTimings): Probe {
+  public withDefaults(defaults: ProbeTimings): StatefulProbe {
     const merged: { [key: string]: unknown } = { ...defaults };
     for (const [key, value] of Object.entries(this.timings)) {
       if (value !== undefined) merged[key] = value;
     }
-    return new Probe(this.action, merged as ProbeTimings, this.ports);
+    return new StatefulProbe(this.action, merged as ProbeTimings, this.ports);
   }
 
   /**
    * A copy with these timings replacing the ones set.
    * @param timings timings that replace this probe's
    */
-  public withTimings(timings: ProbeTimings): Probe {
-    return new Probe(this.action, { ...this.timings, ...timings }, this.ports);
+  public withTimings(timings: ProbeTimings): StatefulProbe {
+    return new StatefulProbe(this.action, { ...this.timings, ...timings }, this.ports);
   }
 
   /**
    * A probe with the same check and only these timings (nothing inherited).
    * @param timings the timings of the new probe
    */
-  public reuseCheck(timings: ProbeTimings): Probe {
-    return new Probe(this.action, { ...timings }, this.ports);
+  public reuseCheck(timings: ProbeTimings): StatefulProbe {
+    return new StatefulProbe(this.action, { ...timings }, this.ports);
   }
 
   /** The container ports this probe connects to (empty for commands). */

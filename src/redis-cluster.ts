@@ -4,7 +4,7 @@ import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy,
 import { Construct } from 'constructs';
 import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
-import { Probe, ProbeTimings } from './probe';
+import { StatefulProbe, ProbeTimings } from './probe';
 import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
   REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
@@ -612,9 +612,9 @@ export class RedisCluster extends Construct implements IStatefulConstruct {
         { name: 'cluster-bus', port: busPort },
       ],
       resources,
-      liveness: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
-      readiness: Probe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
-      startup: Probe.fromCommand(script(REDIS_LIVENESS_SCRIPT), {
+      liveness: StatefulProbe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
+      readiness: StatefulProbe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
+      startup: StatefulProbe.fromCommand(script(REDIS_LIVENESS_SCRIPT), {
         period: Duration.seconds(startupPeriod), timeout: probeTimeout, failureThreshold: Math.ceil(startupSeconds / startupPeriod),
       }),
       mounts: [
@@ -650,7 +650,7 @@ export class RedisCluster extends Construct implements IStatefulConstruct {
         ports: [{ name: 'metrics', port: metricsPort }],
         resources: { cpu: { request: Cpu.millis(10) }, memory: { request: Size.mebibytes(32), limit: Size.mebibytes(128) } },
         // liveness only: a failing exporter is restarted, but must not take its Redis node out of the Services or the budget
-        liveness: Probe.fromHttpGet('/health', { port: metricsPort, period: Duration.seconds(10) }),
+        liveness: StatefulProbe.fromHttpGet('/health', { port: metricsPort, period: Duration.seconds(10) }),
       });
     }
 

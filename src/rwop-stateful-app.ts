@@ -1,12 +1,12 @@
 import { Chart, Duration, Names, Size } from 'cdk8s';
-import { ContainerResources, EnvValue, k8s, PersistentVolumeAccessMode, PersistentVolumeClaim, Volume } from 'cdk8s-plus-28';
+import { ContainerResources, EnvValue, k8s, PersistentVolumeAccessMode, PersistentVolumeClaim, TaintEffect, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FailoverBudget } from './failover-budget';
 import { FailoverController, FailoverControllerOptions, FailoverAction } from './failover-controller';
-import { Probe, ProbeKind, ProbeTimings } from './probe';
+import { StatefulProbe, ProbeKind, ProbeTimings } from './probe';
 import { IStorageClass } from './storage-class';
 import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
-import { ContainerMount, ContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload, TaintEffect } from './stateful-workload';
+import { ContainerMount, StatefulContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, gracePeriodSeconds, propError, required, sizeQuantity, wholeSeconds } from './validation';
 
 /** Cluster timings the failover budget depends on. */
@@ -90,7 +90,7 @@ export interface RwopStatefulAppProps extends StatefulConstructProps {
    * Ports; the first one is what the default probes check.
    * @default - none
    */
-  readonly ports?: ContainerPort[];
+  readonly ports?: StatefulContainerPort[];
   /**
    * Resources.
    * @default - none
@@ -136,17 +136,17 @@ export interface RwopStatefulAppProps extends StatefulConstructProps {
    * failureThreshold 2, probe-level terminationGracePeriod 5 s.
    * @default - TCP check of the first port with those timings; none without ports
    */
-  readonly liveness?: Probe;
+  readonly liveness?: StatefulProbe;
   /**
    * Readiness probe. Unset timings: period 5 s, timeout 1 s, failureThreshold 2.
    * @default - the liveness check with those timings
    */
-  readonly readiness?: Probe;
+  readonly readiness?: StatefulProbe;
   /**
    * Startup probe, so a slow start is not killed by liveness. Unset timings: period 2 s, failureThreshold 150 (5 minutes).
    * @default - the liveness check with those timings
    */
-  readonly startup?: Probe;
+  readonly startup?: StatefulProbe;
   /**
    * Pod termination grace period (0 is refused).
    * @default Duration.seconds(30)
@@ -279,7 +279,7 @@ export class RwopStatefulApp extends Construct implements IStatefulConstruct {
     const mountPath = props.mountPath ?? '/data';
     const firstPort = props.ports?.[0]?.port;
 
-    const baseCheck = props.liveness ?? (firstPort !== undefined ? Probe.fromTcpSocket({ port: firstPort }) : undefined);
+    const baseCheck = props.liveness ?? (firstPort !== undefined ? StatefulProbe.fromTcpSocket({ port: firstPort }) : undefined);
     const liveness = baseCheck?.withDefaults(FAST_LIVENESS);
     // readiness and startup default to the liveness check, never to its timings
     const readiness = (props.readiness ?? baseCheck?.reuseCheck({}))?.withDefaults(FAST_READINESS);

@@ -1,8 +1,8 @@
 import { createHash } from 'crypto';
 import { Chart, Duration, Lazy, Names, Size } from 'cdk8s';
-import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
+import { ContainerResources, EnvValue, ImagePullPolicy, k8s, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, TaintEffect, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { Probe, ProbeKind } from './probe';
+import { StatefulProbe, ProbeKind } from './probe';
 import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { IStorageClass } from './storage-class';
@@ -13,7 +13,7 @@ import {
 } from './validation';
 
 /** A port a container listens on. */
-export interface ContainerPort {
+export interface StatefulContainerPort {
   /** Port name (IANA service name: at most 15 characters, lower-case letters, digits and '-'). */
   readonly name: string;
   /** Port number. */
@@ -73,7 +73,7 @@ export interface StatefulContainer {
    * Ports the container listens on; they are published by the headless Service.
    * @default - none
    */
-  readonly ports?: ContainerPort[];
+  readonly ports?: StatefulContainerPort[];
   /**
    * CPU, memory and ephemeral storage requests and limits.
    * @default - none
@@ -83,17 +83,17 @@ export interface StatefulContainer {
    * Liveness probe (a failure restarts the container in place).
    * @default - none
    */
-  readonly liveness?: Probe;
+  readonly liveness?: StatefulProbe;
   /**
    * Readiness probe (a failure removes the pod from Service endpoints).
    * @default - none
    */
-  readonly readiness?: Probe;
+  readonly readiness?: StatefulProbe;
   /**
    * Startup probe (liveness and readiness wait until it succeeds).
    * @default - none
    */
-  readonly startup?: Probe;
+  readonly startup?: StatefulProbe;
   /**
    * Volumes to mount.
    * @default - none
@@ -240,18 +240,8 @@ export enum SpreadMode {
   REQUIRED = 'Required',
 }
 
-/** Taint effects. */
-export enum TaintEffect {
-  /** New pods that do not tolerate the taint are not scheduled on the node. */
-  NO_SCHEDULE = 'NoSchedule',
-  /** The scheduler tries to avoid placing pods that do not tolerate the taint on the node. */
-  PREFER_NO_SCHEDULE = 'PreferNoSchedule',
-  /** Pods that do not tolerate the taint are evicted from the node, and new ones are not scheduled there. */
-  NO_EXECUTE = 'NoExecute',
-}
-
 /** A toleration of a node taint. */
-export interface Toleration {
+export interface TaintToleration {
   /** Taint key. */
   readonly key: string;
   /**
@@ -260,7 +250,7 @@ export interface Toleration {
    */
   readonly value?: string;
   /**
-   * Effect to tolerate.
+   * Effect to tolerate (cdk8s-plus-28's TaintEffect).
    * @default - every effect
    */
   readonly effect?: TaintEffect;
@@ -287,7 +277,7 @@ export interface SchedulingOptions {
    * Tolerations.
    * @default - none
    */
-  readonly tolerations?: Toleration[];
+  readonly tolerations?: TaintToleration[];
   /**
    * PriorityClass of the pods.
    * @default - the cluster default priority
@@ -1012,7 +1002,7 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
     }
   }
 
-  private renderToleration(t: Toleration, i: number): k8s.Toleration {
+  private renderToleration(t: TaintToleration, i: number): k8s.Toleration {
     const prop = `scheduling.tolerations[${i}]`;
     checkQualifiedName(this, `${prop}.key`, required(this, `${prop}.key`, t.key));
     if (t.value !== undefined) checkLabelValue(this, `${prop}.value`, t.value);

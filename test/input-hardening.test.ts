@@ -1,9 +1,9 @@
 import { ApiObject, App, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
-import { ImagePullPolicy, PersistentVolumeAccessMode, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
+import { ImagePullPolicy, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, TaintEffect } from 'cdk8s-plus-28';
 import {
-  DisruptionBudget, IStatefulConstruct, PlacementCenter, Probe, PvcRetentionAction, RedisCluster, RwopStatefulApp, StatefulConstructProps, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
-  StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy,
+  DisruptionBudget, IStatefulConstruct, PlacementCenter, StatefulProbe, PvcRetentionAction, RedisCluster, RwopStatefulApp, StatefulConstructProps, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  StorageProvisioner, UnhealthyPodEvictionPolicy,
 } from '../src';
 import { synthValid } from './support/validate';
 
@@ -40,7 +40,7 @@ describe('values the API server would reject are refused at synth, naming the pr
       /invalid containers\[web\].mounts\[data\].subPath \("..\/etc"\): must be a relative path inside the volume, without ".."/],
     ['an absolute subPath', { containers: [{ ...container, mounts: [{ volume: 'data', path: '/data', subPath: '/etc' }] }] }, /invalid containers\[web\].mounts\[data\].subPath \("\/etc"\)/],
     ['an empty preStop command', { containers: [{ ...container, preStop: [] }] }, /invalid containers\[web\].preStop \(\[\]\): must name a command to run/],
-    ['an exec probe with an empty command', { containers: [{ ...container, liveness: Probe.fromCommand(['']) }] }, /invalid containers\[web\].liveness.command .*: must name a command to run/],
+    ['an exec probe with an empty command', { containers: [{ ...container, liveness: StatefulProbe.fromCommand(['']) }] }, /invalid containers\[web\].liveness.command .*: must name a command to run/],
     ['two claim templates of one name', { volumeClaimTemplates: [{ name: 'data', size: Size.gibibytes(1) }, { name: 'data', size: Size.gibibytes(2) }] },
       /invalid volumeClaimTemplates\[1\].name \("data"\): must be unique/],
     ['replicas above int32', { replicas: 2 ** 31 }, /invalid replicas \(2147483648\): must be a whole number 0 to 2147483647 \(int32\)/],

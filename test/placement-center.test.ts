@@ -5,7 +5,7 @@ import { join } from 'path';
 import { ApiObject, App, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, PodManagementPolicy } from 'cdk8s-plus-28';
 import { parse } from 'smol-toml';
-import { DisruptionBudget, Probe, SpreadMode, StorageClass, StorageProvisioner } from '../src';
+import { DisruptionBudget, StatefulProbe, SpreadMode, StorageClass, StorageProvisioner } from '../src';
 import {
   PlacementCenter, PlacementCenterProbes, PlacementCenterProps, PlacementCenterRollout,
 } from '../src/placement-center';
@@ -514,8 +514,8 @@ describe('PlacementCenter: probes', () => {
   });
 
   test('GIVEN an exec probe against the loopback admin API WHEN synthesized THEN it is rendered as given', () => {
-    const ready = Probe.fromCommand(['curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1:58080/api/health/ready']);
-    const { manifests, container } = synth({ probes: PlacementCenterProbes.custom({ readiness: ready, liveness: Probe.fromTcpSocket({ port: 1228 }) }) });
+    const ready = StatefulProbe.fromCommand(['curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1:58080/api/health/ready']);
+    const { manifests, container } = synth({ probes: PlacementCenterProbes.custom({ readiness: ready, liveness: StatefulProbe.fromTcpSocket({ port: 1228 }) }) });
     expect(manifests).toMatchSnapshot();
     expect(container.readinessProbe).toEqual({
       exec: { command: ['curl', '-fsS', '-o', '/dev/null', 'http://127.0.0.1:58080/api/health/ready'] },
@@ -526,8 +526,8 @@ describe('PlacementCenter: probes', () => {
   test('custom probes keep the guide timings they do not set; unset probes are not rendered', () => {
     const { container } = synth({
       probes: PlacementCenterProbes.custom({
-        liveness: Probe.fromTcpSocket({ port: 1228, failureThreshold: 8 }),
-        startup: Probe.fromTcpSocket({ port: 1228, period: Duration.seconds(5), failureThreshold: 60 }),
+        liveness: StatefulProbe.fromTcpSocket({ port: 1228, failureThreshold: 8 }),
+        startup: StatefulProbe.fromTcpSocket({ port: 1228, period: Duration.seconds(5), failureThreshold: 60 }),
       }),
     });
     expect(container.livenessProbe).toEqual({
@@ -626,13 +626,13 @@ describe('PlacementCenter: bad input', () => {
     ['storage size not whole MiB', { storageSize: Size.kibibytes(1500) }, /invalid storageSize \(1500 KiB\): must be a whole number of MiB/],
     ['memory not whole MiB', { resources: { memory: { request: Size.kibibytes(100) } } }, /invalid containers\[placement-center\].resources.memory.request \(100 KiB\): must be a whole number of MiB/],
     ['request above limit', { resources: { memory: { request: Size.gibibytes(2), limit: Size.gibibytes(1) } } }, /resources.memory.request .*must not exceed the limit/],
-    ['liveness successThreshold 2', { probes: PlacementCenterProbes.custom({ liveness: Probe.fromTcpSocket({ port: 1228, successThreshold: 2 }) }) }, /invalid probes.liveness.successThreshold \(2\): must be 1 for a liveness probe/],
-    ['period 0', { probes: PlacementCenterProbes.custom({ readiness: Probe.fromTcpSocket({ port: 1228, period: Duration.seconds(0) }) }) }, /invalid probes.readiness.period .*: must be a whole number of seconds, at least 1 s/],
-    ['timeout 500 ms', { probes: PlacementCenterProbes.custom({ liveness: Probe.fromTcpSocket({ port: 1228, timeout: Duration.millis(500) }) }) }, /invalid probes.liveness.timeout .*: must be a whole number of seconds, at least 1 s/],
-    ['failureThreshold 0', { probes: PlacementCenterProbes.custom({ readiness: Probe.fromTcpSocket({ port: 1228, failureThreshold: 0 }) }) }, /invalid probes.readiness.failureThreshold \(0\): must be a whole number 1 to 2147483647 \(int32\)/],
-    ['readiness with probe grace', { probes: PlacementCenterProbes.custom({ readiness: Probe.fromTcpSocket({ port: 1228, terminationGracePeriod: Duration.seconds(5) }) }) }, /invalid probes.readiness.terminationGracePeriod .*: is not allowed on a readiness probe/],
-    ['relative probe path', { probes: PlacementCenterProbes.custom({ readiness: Probe.fromHttpGet('health', { port: 58080 }) }) }, /invalid probes.readiness.path \("health"\): must be an absolute HTTP path/],
-    ['probe on an unpublished port', { probes: PlacementCenterProbes.custom({ readiness: Probe.fromHttpGet('/health/ready', { port: 8080 }) }) }, /invalid probes.readiness.port \(8080\): must be a port of the container \(grpcPort 1228, httpPort 58080, the engine port 1778\)$/],
+    ['liveness successThreshold 2', { probes: PlacementCenterProbes.custom({ liveness: StatefulProbe.fromTcpSocket({ port: 1228, successThreshold: 2 }) }) }, /invalid probes.liveness.successThreshold \(2\): must be 1 for a liveness probe/],
+    ['period 0', { probes: PlacementCenterProbes.custom({ readiness: StatefulProbe.fromTcpSocket({ port: 1228, period: Duration.seconds(0) }) }) }, /invalid probes.readiness.period .*: must be a whole number of seconds, at least 1 s/],
+    ['timeout 500 ms', { probes: PlacementCenterProbes.custom({ liveness: StatefulProbe.fromTcpSocket({ port: 1228, timeout: Duration.millis(500) }) }) }, /invalid probes.liveness.timeout .*: must be a whole number of seconds, at least 1 s/],
+    ['failureThreshold 0', { probes: PlacementCenterProbes.custom({ readiness: StatefulProbe.fromTcpSocket({ port: 1228, failureThreshold: 0 }) }) }, /invalid probes.readiness.failureThreshold \(0\): must be a whole number 1 to 2147483647 \(int32\)/],
+    ['readiness with probe grace', { probes: PlacementCenterProbes.custom({ readiness: StatefulProbe.fromTcpSocket({ port: 1228, terminationGracePeriod: Duration.seconds(5) }) }) }, /invalid probes.readiness.terminationGracePeriod .*: is not allowed on a readiness probe/],
+    ['relative probe path', { probes: PlacementCenterProbes.custom({ readiness: StatefulProbe.fromHttpGet('health', { port: 58080 }) }) }, /invalid probes.readiness.path \("health"\): must be an absolute HTTP path/],
+    ['probe on an unpublished port', { probes: PlacementCenterProbes.custom({ readiness: StatefulProbe.fromHttpGet('/health/ready', { port: 8080 }) }) }, /invalid probes.readiness.port \(8080\): must be a port of the container \(grpcPort 1228, httpPort 58080, the engine port 1778\)$/],
     ['name not a DNS label', { name: 'Placement_Center' }, /invalid name \("Placement_Center"\): must be a DNS label/],
     ['name too long', { name: 'p'.repeat(53) }, /invalid name .*: must be a DNS label: at most 52 characters/],
     ['bad cluster domain', { clusterDomain: 'Cluster Local' }, /invalid clusterDomain \("Cluster Local"\): must be a DNS subdomain/],

@@ -6,11 +6,11 @@
  * FC_SEED=<seed> FC_PATH=<path> npx jest test/properties.test.ts. FC_RUNS raises the number of runs.
  */
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { Protocol } from 'cdk8s-plus-28';
+import { Protocol, TaintEffect } from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
   DisruptionBudget, FailoverAction, PlacementCenter, PlacementCenterRollout, PvcRetentionAction, RedisCluster, RedisFlavour, RedisResourcesPreset,
-  RwopStatefulApp, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps, TaintEffect,
+  RwopStatefulApp, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps,
 } from '../src';
 import { validateManifest } from './support/validate';
 

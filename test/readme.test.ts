@@ -1,7 +1,7 @@
 import * as fs from 'fs';
 import * as path from 'path';
 import { Duration, Testing } from 'cdk8s';
-import { FailoverBudget, Probe, RwopStatefulApp, RwopStatefulAppProps } from '../src';
+import { FailoverBudget, StatefulProbe, RwopStatefulApp, RwopStatefulAppProps } from '../src';
 
 // The README's failover numbers come from the code: this test regenerates the table and compares (UPDATE_README=1 rewrites it).
 function budget(props: Partial<RwopStatefulAppProps>): FailoverBudget {
@@ -14,12 +14,12 @@ function comparisonTable(): string {
     ['This library, defaults', budget({}), 'liveness TCP 5 s x 2, timeout 1 s, probe grace 5 s; startup 2 s x 150; readiness 5 s; tolerations 30 s'],
     ['This library, with nodeLossAutomation', budget({ nodeLossAutomation: { acknowledgeNodesAreFenced: true } }), 'the same, plus the failover controller (heartbeat silence 30 s, check 2 s, taint + force delete)'],
     ['Kubernetes defaults', budget({
-      liveness: Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3, terminationGracePeriod: Duration.seconds(30) }),
-      readiness: Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3 }),
+      liveness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3, terminationGracePeriod: Duration.seconds(30) }),
+      readiness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3 }),
       nodeLossToleration: Duration.seconds(300),
     }), 'liveness 10 s x 3, timeout 1 s, pod grace 30 s; readiness 10 s; DefaultTolerationSeconds 300 s'],
     ['A common recipe (claims "about 30 s")', budget({
-      liveness: Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(5), failureThreshold: 2, terminationGracePeriod: Duration.seconds(1) }),
+      liveness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(5), failureThreshold: 2, terminationGracePeriod: Duration.seconds(1) }),
       terminationGracePeriod: Duration.seconds(1), nodeLossToleration: Duration.seconds(300),
     }), 'liveness 5 s x 2; grace 0 is refused, so the nearest legal value 1 s; no tolerations, no fencing'],
   ];

@@ -4,7 +4,7 @@ import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
 import { Cpu, EnvValue, PersistentVolumeAccessMode, Volume } from 'cdk8s-plus-28';
 import {
-  DisruptionBudget, FailoverAction, FAILOVER_BUDGET_ANNOTATION, Probe, RwopStatefulApp, RwopStatefulAppProps, StorageClass,
+  DisruptionBudget, FailoverAction, FAILOVER_BUDGET_ANNOTATION, StatefulProbe, RwopStatefulApp, RwopStatefulAppProps, StorageClass,
   StorageProvisioner,
 } from '../src';
 import { findObject, synthValid } from './support/validate';
@@ -128,9 +128,9 @@ describe('RwopStatefulApp options', () => {
 
   test('user probes keep their check; unset timings take the construct defaults', () => {
     const { sts, app } = synth({
-      liveness: Probe.fromHttpGet('/healthz', { port: 5432, failureThreshold: 3 }),
-      readiness: Probe.fromCommand(['pg_isready'], { period: Duration.seconds(3) }),
-      startup: Probe.fromHttpGet('/started', { port: 5432, failureThreshold: 30, period: Duration.seconds(10) }),
+      liveness: StatefulProbe.fromHttpGet('/healthz', { port: 5432, failureThreshold: 3 }),
+      readiness: StatefulProbe.fromCommand(['pg_isready'], { period: Duration.seconds(3) }),
+      startup: StatefulProbe.fromHttpGet('/started', { port: 5432, failureThreshold: 30, period: Duration.seconds(10) }),
     });
     const c = container(sts);
     expect(c.livenessProbe).toMatchObject({ httpGet: { path: '/healthz', port: 5432 }, failureThreshold: 3, periodSeconds: 5, terminationGracePeriodSeconds: 5 });
@@ -148,7 +148,7 @@ describe('RwopStatefulApp options', () => {
   });
 
   test('Kubernetes default probe timings give the slow budget the docs describe', () => {
-    const k8sDefaults = Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), failureThreshold: 3 });
+    const k8sDefaults = StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), failureThreshold: 3 });
     const { app } = synth({ liveness: k8sDefaults.withTimings({ terminationGracePeriod: Duration.seconds(30) }) });
     // 3x10 + 1 + 30 + 10 back-off, then start and ready terms
     expect(app.failoverBudget.hungProcess.terms.slice(0, 4).map((t) => t.seconds)).toEqual([30, 1, 30, 10]);
@@ -347,12 +347,12 @@ describe('RwopStatefulApp bad input', () => {
     ['existing claim with size', { existingClaim: 'pvc', storageSize: Size.gibibytes(1) }, /invalid storageSize \(1048576 KiB\): cannot be combined with existingClaim/],
     ['size not whole MiB', { storageSize: Size.kibibytes(1500) }, /db: invalid storageSize \(1500 KiB\): must be a whole number of MiB/],
     ['grace 0', { terminationGracePeriod: Duration.seconds(0) }, /invalid terminationGracePeriod \(0 .*\): must be at least 1 s: with 0 an ordinary delete removes the pod object at once/],
-    ['liveness successThreshold 2', { liveness: Probe.fromTcpSocket({ port: 5432, successThreshold: 2 }) }, /invalid liveness.successThreshold \(2\): must be 1 for a liveness probe/],
-    ['startup successThreshold 3', { startup: Probe.fromTcpSocket({ port: 5432, successThreshold: 3 }) }, /invalid startup.successThreshold \(3\): must be 1 for a startup probe/],
-    ['period 0', { liveness: Probe.fromTcpSocket({ port: 5432, period: Duration.seconds(0) }) }, /invalid liveness.period .*: must be a whole number of seconds, at least 1 s/],
-    ['timeout 0.5 s', { readiness: Probe.fromTcpSocket({ port: 5432, timeout: Duration.millis(500) }) }, /invalid readiness.timeout .*: must be a whole number of seconds, at least 1 s/],
-    ['readiness with probe grace', { readiness: Probe.fromTcpSocket({ port: 5432, terminationGracePeriod: Duration.seconds(3) }) }, /invalid readiness.terminationGracePeriod .*: is not allowed on a readiness probe/],
-    ['probe port out of range', { liveness: Probe.fromTcpSocket({ port: 70000 }) }, /invalid liveness.port \(70000\): must be a whole number 1 to 65535/],
+    ['liveness successThreshold 2', { liveness: StatefulProbe.fromTcpSocket({ port: 5432, successThreshold: 2 }) }, /invalid liveness.successThreshold \(2\): must be 1 for a liveness probe/],
+    ['startup successThreshold 3', { startup: StatefulProbe.fromTcpSocket({ port: 5432, successThreshold: 3 }) }, /invalid startup.successThreshold \(3\): must be 1 for a startup probe/],
+    ['period 0', { liveness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(0) }) }, /invalid liveness.period .*: must be a whole number of seconds, at least 1 s/],
+    ['timeout 0.5 s', { readiness: StatefulProbe.fromTcpSocket({ port: 5432, timeout: Duration.millis(500) }) }, /invalid readiness.timeout .*: must be a whole number of seconds, at least 1 s/],
+    ['readiness with probe grace', { readiness: StatefulProbe.fromTcpSocket({ port: 5432, terminationGracePeriod: Duration.seconds(3) }) }, /invalid readiness.terminationGracePeriod .*: is not allowed on a readiness probe/],
+    ['probe port out of range', { liveness: StatefulProbe.fromTcpSocket({ port: 70000 }) }, /invalid liveness.port \(70000\): must be a whole number 1 to 65535/],
     ['fractional toleration', { nodeLossToleration: Duration.millis(1500) }, /invalid nodeLossToleration .*: must be a whole number of seconds, at least 0 s/],
     ['automation without acknowledgement', { nodeLossAutomation: { acknowledgeNodesAreFenced: false } }, /invalid acknowledgeNodesAreFenced \(false\): must be true to enable node-loss automation/],
     ['name not a DNS label', { name: 'My_DB' }, /invalid name \("My_DB"\): must be a DNS label/],

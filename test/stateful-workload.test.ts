@@ -1,8 +1,8 @@
 import { ApiObject, Chart, Duration, JsonPatch, Size, Testing } from 'cdk8s';
-import { EnvValue, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, Volume } from 'cdk8s-plus-28';
+import { EnvValue, PersistentVolumeAccessMode, PodManagementPolicy, Protocol, TaintEffect, Volume } from 'cdk8s-plus-28';
 import {
-  DisruptionBudget, Probe, PvcRetentionAction, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps, StorageClass,
-  TaintEffect, UnhealthyPodEvictionPolicy,
+  DisruptionBudget, StatefulProbe, PvcRetentionAction, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  UnhealthyPodEvictionPolicy,
 } from '../src';
 import { findObject, synthValid } from './support/validate';
 
@@ -111,7 +111,7 @@ describe('StatefulWorkload', () => {
     const chart = Testing.chart();
     const { sts } = synth({
       volumes: [Volume.fromEmptyDir(chart, 'scratch', 'scratch')],
-      containers: [{ name: 'web', image: 'nginx:1.27', mounts: [{ volume: 'scratch', path: '/scratch', readOnly: true, subPath: 'x' }], readiness: Probe.fromHttpGet('/ready', { port: 8080 }), startup: Probe.fromGrpc({ port: 9000, service: 'app' }) }],
+      containers: [{ name: 'web', image: 'nginx:1.27', mounts: [{ volume: 'scratch', path: '/scratch', readOnly: true, subPath: 'x' }], readiness: StatefulProbe.fromHttpGet('/ready', { port: 8080 }), startup: StatefulProbe.fromGrpc({ port: 9000, service: 'app' }) }],
       serviceAccountName: 'web', automountServiceAccountToken: true, podAnnotations: { 'checksum/config': 'abc' }, terminationGracePeriod: Duration.seconds(60),
     }, chart);
     const spec = sts.spec.template.spec;
@@ -167,8 +167,8 @@ describe('StatefulWorkload', () => {
     ['cpu 0', { containers: [{ name: 'w', image: 'x:1', resources: { cpu: { request: { amount: '0' } as any } } }] }, /invalid containers\[w\].resources.cpu.request \("0"\): must be a positive CPU amount/],
     ['env name', { containers: [{ name: 'w', image: 'x:1', env: { '1BAD': { value: 'x' } as any } }] }, /invalid containers\[w\].env \("1BAD"\): must be an environment variable name/],
     ['namespace', { namespace: 'Data' }, /invalid namespace \("Data"\): must be a DNS label/],
-    ['probe http path', { containers: [{ name: 'w', image: 'x:1', liveness: Probe.fromHttpGet('healthz', { port: 80 }) }] }, /invalid containers\[w\].liveness.path \("healthz"\): must be an absolute HTTP path/],
-    ['probe empty command', { containers: [{ name: 'w', image: 'x:1', liveness: Probe.fromCommand([]) }] }, /invalid containers\[w\].liveness.command \(\[\]\): must name a command to run/],
+    ['probe http path', { containers: [{ name: 'w', image: 'x:1', liveness: StatefulProbe.fromHttpGet('healthz', { port: 80 }) }] }, /invalid containers\[w\].liveness.path \("healthz"\): must be an absolute HTTP path/],
+    ['probe empty command', { containers: [{ name: 'w', image: 'x:1', liveness: StatefulProbe.fromCommand([]) }] }, /invalid containers\[w\].liveness.command \(\[\]\): must name a command to run/],
   ])('bad input: %s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
   });
@@ -185,7 +185,7 @@ describe('StatefulWorkload extension points', () => {
     const w = new StatefulWorkload(chart, 'w', base);
     w.addVolume(Volume.fromEmptyDir(chart, 'Scratch', 'scratch'));
     w.addInitContainer({ name: 'prepare', image: 'busybox:1.37.0', command: ['sh', '-c', 'true'], mounts: [{ volume: 'data', path: '/data' }] });
-    w.addSidecar({ name: 'exporter', image: 'exporter:1.0', ports: [{ name: 'metrics', port: 9100 }], liveness: Probe.fromHttpGet('/health', { port: 9100 }) });
+    w.addSidecar({ name: 'exporter', image: 'exporter:1.0', ports: [{ name: 'metrics', port: 9100 }], liveness: StatefulProbe.fromHttpGet('/health', { port: 9100 }) });
     w.addContainer({ name: 'worker', image: 'worker:2.0', mounts: [{ volume: 'scratch', path: '/scratch' }] });
     w.addEnv('web', 'MODE', EnvValue.fromValue('primary'));
     w.addEnv('exporter', 'TARGET', EnvValue.fromValue('localhost:8080'));
@@ -237,7 +237,7 @@ describe('StatefulWorkload extension points', () => {
   });
 
   test.each<[string, (w: StatefulWorkload, chart: Chart) => void, RegExp]>([
-    ['an init container with a probe', (w) => w.addInitContainer({ name: 'init', image: 'x:1', liveness: Probe.fromCommand(['true']) }),
+    ['an init container with a probe', (w) => w.addInitContainer({ name: 'init', image: 'x:1', liveness: StatefulProbe.fromCommand(['true']) }),
       /test\/w: invalid addInitContainer\[init\]\.liveness .*is not available on an init container.*use addSidecar/],
     ['an init container with ports', (w) => w.addInitContainer({ name: 'init', image: 'x:1', ports: [{ name: 'p', port: 1 }] }), /invalid addInitContainer\[init\]\.ports/],
     ['a sidecar named like an app container', (w) => w.addSidecar({ name: 'web', image: 'x:1' }), /invalid addSidecar\[\]\.name \("web"\): must be unique within the pod/],

@@ -12,7 +12,7 @@ import { isPodReady, Kube, waitFor } from './support/kube';
 import { synthExample } from './support/matrix';
 import { RealNode } from './support/real-node';
 import { writeResult } from './support/results';
-import { Probe, RwopStatefulApp, StorageClass, StorageProvisioner, VolumeBindingMode } from '../../src';
+import { StatefulProbe, RwopStatefulApp, StorageClass, StorageProvisioner, VolumeBindingMode } from '../../src';
 
 const NS = 'cache';
 const STS = 'redis';
@@ -229,7 +229,7 @@ describe('real pods on a real kubelet node', () => {
       ports: [{ name: 'redis', port: 6379 }],
       storageClass: local,
       storageSize: Size.gibibytes(1),
-      liveness: Probe.fromCommand(['redis-cli', 'ping']),
+      liveness: StatefulProbe.fromCommand(['redis-cli', 'ping']),
       expectedStartTime: Duration.seconds(5),
       failoverTargets: { hungProcess: Duration.seconds(60) },
     });
@@ -312,7 +312,7 @@ describe('real pods on a real kubelet node', () => {
       ports: [{ name: 'redis', port: 6379 }],
       storageClass: local,
       storageSize: Size.gibibytes(1),
-      liveness: Probe.fromCommand(['redis-cli', 'ping']),
+      liveness: StatefulProbe.fromCommand(['redis-cli', 'ping']),
       nodeLossAutomation: { acknowledgeNodesAreFenced: true },
     });
     const manifests = Testing.synth(chart);

@@ -5,7 +5,7 @@
 import { Duration, Names, Size } from 'cdk8s';
 import { ContainerResources, Cpu, EnvValue, PodManagementPolicy } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DisruptionBudget, IStorageClass, Probe, SpreadMode, StatefulWorkload } from '../../src';
+import { DisruptionBudget, IStorageClass, StatefulProbe, SpreadMode, StatefulWorkload } from '../../src';
 
 /** Props of EtcdCluster. */
 export interface EtcdClusterProps {
@@ -84,9 +84,9 @@ export class EtcdCluster extends Construct {
         },
         ports: [{ name: 'client', port: ETCD_CLIENT_PORT }, { name: 'peer', port: ETCD_PEER_PORT }, { name: 'metrics', port: ETCD_METRICS_PORT }],
         // etcd serves /livez and /readyz on its metrics listener
-        liveness: Probe.fromHttpGet('/livez', { port: ETCD_METRICS_PORT, period: Duration.seconds(10), failureThreshold: 3 }),
-        readiness: Probe.fromHttpGet('/readyz', { port: ETCD_METRICS_PORT, period: Duration.seconds(5) }),
-        startup: Probe.fromHttpGet('/livez', { port: ETCD_METRICS_PORT, period: Duration.seconds(5), failureThreshold: 60 }),
+        liveness: StatefulProbe.fromHttpGet('/livez', { port: ETCD_METRICS_PORT, period: Duration.seconds(10), failureThreshold: 3 }),
+        readiness: StatefulProbe.fromHttpGet('/readyz', { port: ETCD_METRICS_PORT, period: Duration.seconds(5) }),
+        startup: StatefulProbe.fromHttpGet('/livez', { port: ETCD_METRICS_PORT, period: Duration.seconds(5), failureThreshold: 60 }),
         mounts: [{ volume: 'data', path: ETCD_DATA_DIR }],
         resources: props.resources ?? { cpu: { request: Cpu.millis(100) }, memory: { request: Size.mebibytes(512), limit: Size.gibibytes(2) } },
       }],

@@ -13,7 +13,7 @@ from constructs import Construct
 from cdk8s_stateful import (
     AzureDiskSku,
     ContainerMount,
-    ContainerPort,
+    StatefulContainerPort,
     DisruptionBudget,
     EbsVolumeType,
     FailoverAction,
@@ -25,7 +25,7 @@ from cdk8s_stateful import (
     PlacementCenter,
     PlacementCenterRollout,
     PodSecurityOptions,
-    Probe,
+    StatefulProbe,
     RedisAuthOptions,
     RedisCluster,
     RedisMetricsOptions,
@@ -66,7 +66,7 @@ def rwop_app(chart, **props):
         # the README's chart has namespace "apps"; the automation needs one at synth
         "namespace": "apps",
         "image": "docker.io/library/postgres:16.4",
-        "ports": [ContainerPort(name="postgres", port=5432)],
+        "ports": [StatefulContainerPort(name="postgres", port=5432)],
         "storage_class": fast,
         "storage_size": Size.gibibytes(50),
         "mount_path": "/var/lib/postgresql/data",
@@ -124,7 +124,7 @@ class TestReadmeExamples:
         )
 
     def test_automation_off_leaves_the_scenario_unset(self):
-        app = RwopStatefulApp(cdk8s.Testing.chart(), "App", image="postgres:16.4", ports=[ContainerPort(name="pg", port=5432)])
+        app = RwopStatefulApp(cdk8s.Testing.chart(), "App", image="postgres:16.4", ports=[StatefulContainerPort(name="pg", port=5432)])
         assert app.failover_budget.node_loss_with_automation is None
         assert app.failover_controller is None
 
@@ -195,8 +195,8 @@ class TestReadmeExamples:
             replicas=3,
             containers=[StatefulContainer(
                 name="web", image="nginx:1.27",
-                ports=[ContainerPort(name="http", port=8080)],
-                readiness=Probe.from_http_get("/ready", port=8080),
+                ports=[StatefulContainerPort(name="http", port=8080)],
+                readiness=StatefulProbe.from_http_get("/ready", port=8080),
                 mounts=[ContainerMount(volume="data", path="/data")],
                 writable_paths=["/tmp"],
             )],
@@ -248,7 +248,7 @@ class SharedDiskApp(RwopStatefulApp):
     """A subclass of the single-writer app that fixes the storage and adds a pod annotation through the core."""
 
     def __init__(self, scope: Construct, id: str, *, image: str):
-        super().__init__(scope, id, image=image, ports=[ContainerPort(name="pg", port=5432)], storage_size=Size.gibibytes(5))
+        super().__init__(scope, id, image=image, ports=[StatefulContainerPort(name="pg", port=5432)], storage_size=Size.gibibytes(5))
         self.workload.add_pod_annotation("example.com/backup", "nightly")
 
 
@@ -282,7 +282,7 @@ class TestSubclassing:
 
     def test_a_storage_class_implemented_in_python(self):
         chart = cdk8s.Testing.chart()
-        RwopStatefulApp(chart, "Db", image="postgres:16.4", ports=[ContainerPort(name="pg", port=5432)],
+        RwopStatefulApp(chart, "Db", image="postgres:16.4", ports=[StatefulContainerPort(name="pg", port=5432)],
                         storage_class=ClusterDefaultClass())
         sts = find(manifests(chart), "StatefulSet")
         assert sts["spec"]["volumeClaimTemplates"][0]["spec"]["storageClassName"] == "platform-default"
@@ -318,7 +318,7 @@ class TestBadInput:
         """)
         app = cdk8s.Testing.app()
         chart = Chart(app, "chart", namespace="apps")
-        RwopStatefulApp(chart, "Db", image="postgres:16.4", ports=[ContainerPort(name="pg", port=5432)],
+        RwopStatefulApp(chart, "Db", image="postgres:16.4", ports=[StatefulContainerPort(name="pg", port=5432)],
                         failover_targets=FailoverTargets(hung_process=Duration.seconds(20)))
         with pytest.raises(RuntimeError) as error:
             app.synth()
@@ -337,7 +337,7 @@ class TestBadInput:
         """)
         with pytest.raises(RuntimeError) as error:
             RwopStatefulApp(Chart(cdk8s.Testing.app(), "c", namespace="apps"), "Db", image="postgres:16.4",
-                            ports=[ContainerPort(name="pg", port=5432)],
+                            ports=[StatefulContainerPort(name="pg", port=5432)],
                             node_loss_automation=FailoverControllerOptions(
                                 acknowledge_nodes_are_fenced=False, action=FailoverAction.FORCE_DELETE_POD))
         assert str(error.value) == expected

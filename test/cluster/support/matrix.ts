@@ -7,13 +7,13 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, Protocol } from 'cdk8s-plus-28';
+import { Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, Protocol, TaintEffect } from 'cdk8s-plus-28';
 import { parseAllDocuments } from 'yaml';
 import { EtcdCluster } from '../../extending/etcd-cluster';
 import {
   AzureDiskSku, DisruptionBudget, EbsVolumeType, FailoverAction, GcePdType, PlacementCenter, PlacementCenterRelease,
-  PlacementCenterRollout, Probe, PvcRetentionAction, ReclaimPolicy, RedisCluster, RedisFlavour, RedisResourcesPreset, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy,
-  StatefulWorkload, StorageClass, StorageProvisioner, TaintEffect, UnhealthyPodEvictionPolicy, VolumeBindingMode,
+  PlacementCenterRollout, StatefulProbe, PvcRetentionAction, ReclaimPolicy, RedisCluster, RedisFlavour, RedisResourcesPreset, RwopStatefulApp, SpreadMode, StatefulUpdateStrategy,
+  StatefulWorkload, StorageClass, StorageProvisioner, UnhealthyPodEvictionPolicy, VolumeBindingMode,
 } from '../../../src';
 
 /** Objects a case needs that the library deliberately leaves to its user. */
@@ -89,9 +89,9 @@ export const MATRIX: MatrixCase[] = [
       storageSize: Size.gibibytes(2),
       mountPath: '/var/lib/postgresql/data',
       writablePaths: ['/tmp', '/var/run/postgresql'],
-      liveness: Probe.fromTcpSocket({ port: 5432 }),
-      readiness: Probe.fromCommand(['pg_isready', '-h', '127.0.0.1']),
-      startup: Probe.fromCommand(['pg_isready', '-h', '127.0.0.1'], { period: Duration.seconds(5), failureThreshold: 60 }),
+      liveness: StatefulProbe.fromTcpSocket({ port: 5432 }),
+      readiness: StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1']),
+      startup: StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1'], { period: Duration.seconds(5), failureThreshold: 60 }),
       terminationGracePeriod: Duration.seconds(60),
       preStop: ['pg_ctl', 'stop', '-m', 'fast'],
       nodeLossToleration: Duration.seconds(10),
@@ -195,8 +195,8 @@ export const MATRIX: MatrixCase[] = [
       containers: [{
         name: 'worker', image: 'docker.io/library/busybox:1.37.0', command: ['sleep', 'infinity'],
         resources: { cpu: { request: Cpu.millis(10), limit: Cpu.millis(100) }, memory: { request: Size.mebibytes(16), limit: Size.mebibytes(32) } },
-        liveness: Probe.fromCommand(['sh', '-c', 'test -d /proc/1']),
-        readiness: Probe.fromCommand(['true']),
+        liveness: StatefulProbe.fromCommand(['sh', '-c', 'test -d /proc/1']),
+        readiness: StatefulProbe.fromCommand(['true']),
       }],
     });
   }),
@@ -225,9 +225,9 @@ export const MATRIX: MatrixCase[] = [
             memory: { request: Size.mebibytes(32), limit: Size.mebibytes(64) },
             ephemeralStorage: { request: Size.mebibytes(64), limit: Size.mebibytes(256) },
           },
-          liveness: Probe.fromTcpSocket({ port: 8080, period: Duration.seconds(10) }),
-          readiness: Probe.fromHttpGet('/ready', { port: 8080, successThreshold: 2 }),
-          startup: Probe.fromGrpc({ port: 8080, failureThreshold: 30 }),
+          liveness: StatefulProbe.fromTcpSocket({ port: 8080, period: Duration.seconds(10) }),
+          readiness: StatefulProbe.fromHttpGet('/ready', { port: 8080, successThreshold: 2 }),
+          startup: StatefulProbe.fromGrpc({ port: 8080, failureThreshold: 30 }),
           mounts: [{ volume: 'data', path: '/data' }, { volume: 'wal', path: '/wal', subPath: 'wal' }],
           writablePaths: ['/tmp'],
           preStop: ['sh', '-c', 'sleep 2'],
@@ -271,7 +271,7 @@ export const MATRIX: MatrixCase[] = [
     sw.addSidecar({
       name: 'metrics', image: 'docker.io/library/busybox:1.37.0', imagePullPolicy: ImagePullPolicy.ALWAYS,
       command: ['sh', '-c', 'exec httpd -f -p 9100'], ports: [{ name: 'metrics', port: 9100 }], resources: small,
-      liveness: Probe.fromCommand(['pidof', 'httpd']), readiness: Probe.fromTcpSocket({ port: 9100, period: Duration.seconds(5) }),
+      liveness: StatefulProbe.fromCommand(['pidof', 'httpd']), readiness: StatefulProbe.fromTcpSocket({ port: 9100, period: Duration.seconds(5) }),
     });
     sw.addEnv('store', 'STORE_MODE', EnvValue.fromValue('primary'));
     sw.addPodLabel('tier', 'data');
