@@ -11,7 +11,7 @@ import {
 } from './placement-center-release';
 import { StatefulProbe, ProbeKind, ProbeTimings } from './probe';
 import { EbsVolumeType, IStorageClass, ReclaimPolicy, StorageClass, StorageProvisioner } from './storage-class';
-import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
+import { StatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulUpdateStrategy, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, propError, sizeQuantity } from './validation';
 
@@ -298,7 +298,7 @@ export interface PlacementCenterProps extends StatefulConstructProps {
  * StatefulSet started in order, one gp3 volume per member, a generated TOML that lists every peer by its stable DNS
  * name, a per-pod Raft node id, staged rollouts, and a disruption budget that keeps a majority up.
  */
-export class PlacementCenter extends Construct implements IStatefulConstruct {
+export class PlacementCenter extends StatefulConstruct {
   /**
    * The phases of a canary rollout for a replica count: the highest ordinal first, one more member per phase, then all
    * (3 replicas: partition 2, 1, 0).
@@ -526,26 +526,6 @@ export class PlacementCenter extends Construct implements IStatefulConstruct {
     // the process reads the files only at start, so a changed file must change the pod template to reach the members
     const hash = createHash('sha256').update(this.tomlConfig).update('\0').update(this.loggerConfig).digest('hex');
     this.workload.addPodAnnotation(CONFIG_HASH_ANNOTATION, hash);
-  }
-
-  /** The StatefulSet. */
-  public get statefulSet(): k8s.KubeStatefulSet {
-    return this.workload.statefulSet;
-  }
-
-  /** The headless Service that gives every member its DNS name. */
-  public get headlessService(): k8s.KubeService {
-    return this.workload.headlessService;
-  }
-
-  /** The PodDisruptionBudget that keeps a Raft majority up. */
-  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
-    return this.workload.podDisruptionBudget;
-  }
-
-  /** Stable DNS names of every member, in ordinal order. */
-  public get podDnsNames(): string[] {
-    return this.workload.podDnsNames;
   }
 
   /** Name of the headless Service. */

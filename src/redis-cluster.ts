@@ -14,7 +14,7 @@ import {
 import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
-import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
+import { StatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, clusterScoped, propError, wholeSeconds } from './validation';
@@ -367,7 +367,7 @@ const DEFAULT_EXPORTER_IMAGE = 'docker.io/oliver006/redis_exporter:v1.66.0';
  * A Redis Cluster on one StatefulSet: it forms by itself on first start, survives restarts and address changes
  * (nodes announce stable DNS names and re-meet their peers), and grows when `shards` is raised.
  */
-export class RedisCluster extends Construct implements IStatefulConstruct {
+export class RedisCluster extends StatefulConstruct {
   /** The stateful core. */
   public readonly workload: StatefulWorkload;
   /** The client Service (`<name>`). */
@@ -904,29 +904,9 @@ export class RedisCluster extends Construct implements IStatefulConstruct {
     return this.workload.name;
   }
 
-  /** The StatefulSet. */
-  public get statefulSet(): k8s.KubeStatefulSet {
-    return this.workload.statefulSet;
-  }
-
-  /** The headless Service. */
-  public get headlessService(): k8s.KubeService {
-    return this.workload.headlessService;
-  }
-
-  /** The PodDisruptionBudget. */
-  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
-    return this.workload.podDisruptionBudget;
-  }
-
   /** DNS name of the client Service. */
   public get clientServiceDnsName(): string {
     return `${this.workload.name}.${this.workload.namespace}.svc.${this.workload.clusterDomain}`;
-  }
-
-  /** Stable DNS names of every node, in ordinal order. */
-  public get podDnsNames(): string[] {
-    return this.workload.podDnsNames;
   }
 
   /** Seed nodes for cluster-aware clients (`host:port` of every node). */

@@ -1,11 +1,11 @@
 import { Chart, Duration, Names, Size } from 'cdk8s';
-import { ContainerResources, EnvValue, k8s, PersistentVolumeAccessMode, PersistentVolumeClaim, TaintEffect, Volume } from 'cdk8s-plus-28';
+import { ContainerResources, EnvValue, PersistentVolumeAccessMode, PersistentVolumeClaim, TaintEffect, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FailoverBudget } from './failover-budget';
 import { FailoverController, FailoverControllerOptions, FailoverAction } from './failover-controller';
 import { StatefulProbe, ProbeKind, ProbeTimings } from './probe';
 import { IStorageClass } from './storage-class';
-import { IStatefulConstruct, StatefulConstructProps } from './stateful-construct';
+import { StatefulConstruct, StatefulConstructProps } from './stateful-construct';
 import { ContainerMount, StatefulContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, gracePeriodSeconds, propError, required, sizeQuantity, wholeSeconds } from './validation';
 
@@ -214,7 +214,7 @@ export const FAILOVER_BUDGET_ANNOTATION = 'stateful.cdk8s.io/failover-budget';
  * A single-writer stateful app on a ReadWriteOncePod volume, tuned so a replacement pod takes the volume over
  * as fast as is safe, with the worst-case recovery time its settings can promise.
  */
-export class RwopStatefulApp extends Construct implements IStatefulConstruct {
+export class RwopStatefulApp extends StatefulConstruct {
   /** The stateful core (StatefulSet, headless Service, optional budget). */
   public readonly workload: StatefulWorkload;
   /** The failover controller, when node-loss automation is on. */
@@ -223,26 +223,6 @@ export class RwopStatefulApp extends Construct implements IStatefulConstruct {
   public readonly failoverBudget: FailoverBudget;
   /** Name of the data claim of pod 0 (`data-<name>-0`, or the existing claim). */
   public readonly claimName: string;
-
-  /** The StatefulSet (also `node.defaultChild`). */
-  public get statefulSet(): k8s.KubeStatefulSet {
-    return this.workload.statefulSet;
-  }
-
-  /** The headless Service. */
-  public get headlessService(): k8s.KubeService {
-    return this.workload.headlessService;
-  }
-
-  /** The PodDisruptionBudget, when one was asked for. */
-  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
-    return this.workload.podDisruptionBudget;
-  }
-
-  /** Stable DNS name of the pod. */
-  public get podDnsNames(): string[] {
-    return this.workload.podDnsNames;
-  }
 
   /**
    * Define the RwopStatefulApp in a scope.

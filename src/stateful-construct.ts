@@ -1,5 +1,5 @@
 import { k8s } from 'cdk8s-plus-28';
-import { IConstruct } from 'constructs';
+import { Construct, IConstruct } from 'constructs';
 import type { SchedulingOptions, StatefulWorkload } from './stateful-workload';
 
 /**
@@ -57,4 +57,33 @@ export interface IStatefulConstruct extends IConstruct {
   readonly podDisruptionBudget?: k8s.KubePodDisruptionBudget;
   /** Stable DNS names of every pod, in ordinal order. */
   readonly podDnsNames: string[];
+}
+
+/**
+ * Base class of the stateful constructs: it implements IStatefulConstruct from `workload`, so a subclass (the
+ * library's or a platform team's) only creates its core and keeps it in `workload`.
+ */
+export abstract class StatefulConstruct extends Construct implements IStatefulConstruct {
+  /** The stateful core. */
+  public abstract readonly workload: StatefulWorkload;
+
+  /** The StatefulSet (also `node.defaultChild`). */
+  public get statefulSet(): k8s.KubeStatefulSet {
+    return this.workload.statefulSet;
+  }
+
+  /** The headless Service that gives every pod its DNS name. */
+  public get headlessService(): k8s.KubeService {
+    return this.workload.headlessService;
+  }
+
+  /** The PodDisruptionBudget, when there is one. */
+  public get podDisruptionBudget(): k8s.KubePodDisruptionBudget | undefined {
+    return this.workload.podDisruptionBudget;
+  }
+
+  /** Stable DNS names of every pod, in ordinal order. */
+  public get podDnsNames(): string[] {
+    return this.workload.podDnsNames;
+  }
 }

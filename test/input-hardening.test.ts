@@ -5,6 +5,7 @@ import {
   DisruptionBudget, IStatefulConstruct, PlacementCenter, StatefulProbe, PvcRetentionAction, RedisCluster, RwopStatefulApp, StatefulConstructProps, SpreadMode, StatefulWorkload, StatefulWorkloadProps, StorageClass,
   StorageProvisioner, UnhealthyPodEvictionPolicy,
 } from '../src';
+import { EtcdCluster } from './extending/etcd-cluster';
 import { synthValid } from './support/validate';
 
 const base: StatefulWorkloadProps = {
@@ -202,6 +203,8 @@ describe('one props vocabulary and one interface for every stateful construct', 
     ['RwopStatefulApp', (chart, props) => new RwopStatefulApp(chart, 'c', { name: 'db', image: 'postgres:16.4', ...props })],
     ['RedisCluster', (chart, props) => new RedisCluster(chart, 'c', { name: 'redis', ...props })],
     ['PlacementCenter', (chart, props) => new PlacementCenter(chart, 'c', props)],
+    // a platform team's construct on the public API (docs/extending.md) follows the same contract
+    ['EtcdCluster', (chart, props) => new EtcdCluster(chart, 'c', { name: 'etcd', ...props })],
   ];
 
   test.each(makers)('%s takes the shared props into its pods, and exposes the shared interface', (_name, make) => {

@@ -5,14 +5,10 @@
 import { Duration, Names, Size } from 'cdk8s';
 import { ContainerResources, Cpu, EnvValue, PodManagementPolicy } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
-import { DisruptionBudget, IStorageClass, StatefulProbe, SpreadMode, StatefulWorkload } from '../../src';
+import { DisruptionBudget, IStorageClass, SpreadMode, StatefulConstruct, StatefulConstructProps, StatefulProbe, StatefulWorkload } from '../../src';
 
-/** Props of EtcdCluster. */
-export interface EtcdClusterProps {
-  /** StatefulSet name. @default - derived from the construct path */
-  readonly name?: string;
-  /** Namespace of every object. @default - the chart's namespace */
-  readonly namespace?: string;
+/** Props of EtcdCluster: the library's shared props (name, namespace, scheduling, pod metadata, ...) and its own. */
+export interface EtcdClusterProps extends StatefulConstructProps {
   /** Members: 3, 5 or 7 (a Raft quorum needs an odd number). @default 3 */
   readonly replicas?: number;
   /** etcd image, pinned. @default "gcr.io/etcd-development/etcd:v3.7.3" */
@@ -36,7 +32,7 @@ export const ETCD_DATA_DIR = '/var/lib/etcd';
  * A static etcd cluster: every member knows every peer by its stable DNS name from the first start
  * (--initial-cluster), so members start in parallel; data on one claim per member; one member down at a time.
  */
-export class EtcdCluster extends Construct {
+export class EtcdCluster extends StatefulConstruct {
   public readonly workload: StatefulWorkload;
   /** Client URLs of every member, for `--endpoints`. */
   public readonly clientUrls: string[];
@@ -53,8 +49,13 @@ export class EtcdCluster extends Construct {
     const host = (pod: string) => `${pod}.${name}-headless.$(POD_NAMESPACE).svc.${clusterDomain}`;
     const initialCluster = Array.from({ length: replicas }, (_, i) => `${name}-${i}=http://${host(`${name}-${i}`)}:${ETCD_PEER_PORT}`).join(',');
     this.workload = new StatefulWorkload(this, 'Workload', {
-      name,
+      // the shared props go to the core as they are: it validates them
       namespace: props.namespace,
+      podLabels: props.podLabels,
+      podAnnotations: props.podAnnotations,
+      imagePullSecrets: props.imagePullSecrets,
+      serviceAccountName: props.serviceAccountName,
+      name,
       clusterDomain,
       replicas,
       appName: 'etcd',
@@ -92,7 +93,7 @@ export class EtcdCluster extends Construct {
       }],
       volumeClaimTemplates: [{ name: 'data', size: props.storageSize ?? Size.gibibytes(8), storageClass: props.storageClass }],
       disruptionBudget: DisruptionBudget.maxUnavailable(1),
-      scheduling: { nodeSpread: SpreadMode.PREFERRED },
+      scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
     });
     // escape hatches reach the StatefulSet, as on the library's own constructs
     this.node.defaultChild = this.workload.statefulSet;
