@@ -38,6 +38,7 @@ const CONSTRUCTS = [
         mountPath: '/var/lib/postgresql/data',
         writablePaths: ['/tmp', '/var/run/postgresql'],
         security: { runAsUser: 999 },
+        liveness: lib.StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1', '-p', '5432']),
         scheduling: { priorityClassName: 'system-cluster-critical' },
         failoverTargets: { hungProcess: cdk8s.Duration.seconds(60) },
       });

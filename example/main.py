@@ -17,6 +17,7 @@ from cdk8s_stateful import (
     RedisPersistenceVolumeOptions,
     RwopStatefulApp,
     SchedulingOptions,
+    StatefulProbe,
     StorageClass,
     StorageProvisioner,
 )
@@ -49,6 +50,8 @@ class SingleWriterChart(Chart):
             mount_path="/var/lib/postgresql/data",
             writable_paths=["/tmp", "/var/run/postgresql"],
             security=PodSecurityOptions(run_as_user=999),
+            # a check PostgreSQL answers itself: a TCP connect would pass for a hung server
+            liveness=StatefulProbe.from_command(["pg_isready", "-h", "127.0.0.1", "-p", "5432"]),
             scheduling=SchedulingOptions(priority_class_name=priority.name),
             failover_targets=FailoverTargets(hung_process=Duration.seconds(60), node_loss=Duration.minutes(3)),
             node_loss_automation=FailoverControllerOptions(acknowledge_nodes_are_fenced=True),

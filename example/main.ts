@@ -1,7 +1,7 @@
 import { App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import { Construct } from 'constructs';
 import { k8s } from 'cdk8s-plus-28';
-import { MaxMemoryPolicy, PlacementCenter, RedisCluster, RwopStatefulApp, StorageClass, StorageProvisioner } from '../lib/src';
+import { MaxMemoryPolicy, PlacementCenter, RedisCluster, RwopStatefulApp, StatefulProbe, StorageClass, StorageProvisioner } from '../lib/src';
 
 /** The example app: one chart per concern, every construct of the library in use. */
 class SingleWriterChart extends Chart {
@@ -29,6 +29,8 @@ class SingleWriterChart extends Chart {
       mountPath: '/var/lib/postgresql/data',
       writablePaths: ['/tmp', '/var/run/postgresql'],
       security: { runAsUser: 999 },
+      // a check PostgreSQL answers itself: a TCP connect would pass for a hung server
+      liveness: StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1', '-p', '5432']),
       scheduling: { priorityClassName: priority.name },
       failoverTargets: { hungProcess: Duration.seconds(60), nodeLoss: Duration.minutes(3) },
       nodeLossAutomation: { acknowledgeNodesAreFenced: true },

@@ -43,6 +43,8 @@ export interface ClusterTimingSeconds {
 /** @internal */
 export interface BudgetInputs {
   readonly liveness?: ResolvedProbeTimings;
+  /** false when the liveness check is a TCP connect, which a hung process still passes. */
+  readonly livenessNeedsAnswerFromProcess?: boolean;
   readonly readiness?: ResolvedProbeTimings;
   readonly startup?: ResolvedProbeTimings;
   readonly podGraceSeconds: number;
@@ -98,7 +100,15 @@ export class FailoverBudget {
     const reschedule = c.rescheduleSeconds ?? 2;
     const startAndReady = startAndReadyTerms(inputs);
 
-    if (inputs.liveness) {
+    if (inputs.liveness && inputs.livenessNeedsAnswerFromProcess === false) {
+      this.hungProcess = {
+        title: 'Hung process on a healthy node',
+        bounded: false,
+        terms: [],
+        note: 'Unbounded: the liveness check is a TCP connect, which the kernel completes for a process that is stopped or '
+          + 'deadlocked, so nothing restarts it; give liveness an exec, HTTP or gRPC check the process answers itself.',
+      };
+    } else if (inputs.liveness) {
       const l = inputs.liveness;
       const grace = l.terminationGracePeriodSeconds ?? inputs.podGraceSeconds;
       const terms: BudgetTerm[] = [

@@ -212,6 +212,15 @@ export class StatefulProbe {
   }
 
   /**
+   * Whether the check needs the process itself to answer: an HTTP, gRPC or exec check does; a TCP connect does
+   * not, because the kernel completes the handshake for a process that is stopped or deadlocked.
+   * @internal
+   */
+  public _needsAnswerFromProcess(): boolean {
+    return this.action.tcpSocket === undefined;
+  }
+
+  /**
    * The Kubernetes probe object.
    * @internal
    */

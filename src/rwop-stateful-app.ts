@@ -134,7 +134,9 @@ export interface RwopStatefulAppProps extends StatefulConstructProps {
   /**
    * Liveness probe. Unset timings take the fast-detection defaults: period 5 s, timeout 1 s,
    * failureThreshold 2, probe-level terminationGracePeriod 5 s.
-   * @default - TCP check of the first port with those timings; none without ports
+   * @default - TCP check of the first port with those timings; none without ports. A TCP check catches a process that
+   * stops listening but not one that hangs (the kernel answers for it), so the hung-process budget is then unbounded:
+   * give an exec, HTTP or gRPC check when it matters
    */
   readonly liveness?: StatefulProbe;
   /**
@@ -348,6 +350,7 @@ export class RwopStatefulApp extends StatefulConstruct {
     const fc = this.failoverController;
     this.failoverBudget = FailoverBudget._compute({
       liveness: resolvedLiveness,
+      livenessNeedsAnswerFromProcess: liveness?._needsAnswerFromProcess(),
       readiness: resolvedReadiness,
       startup: resolvedStartup,
       podGraceSeconds: graceSeconds,
@@ -386,7 +389,9 @@ export class RwopStatefulApp extends StatefulConstruct {
           const s = budget.hungProcess;
           if (s.worstCaseSeconds === undefined || s.worstCaseSeconds > hungTarget) {
             errors.push(`${this.node.path}: failoverTargets.hungProcess is ${hungTarget} s but the settings promise ${describe(s)}; `
-              + 'lower liveness period/failureThreshold/terminationGracePeriod, the startup/readiness periods or expectedStartTime, or raise the target');
+              + (s.bounded ? 'lower liveness period/failureThreshold/terminationGracePeriod, the startup/readiness periods or expectedStartTime, or raise the target'
+                : 'give liveness an exec, HTTP or gRPC check the process answers itself (for example StatefulProbe.fromCommand([...])): '
+                  + 'a TCP connect, the default, passes for a stopped or deadlocked process'));
           }
         }
         if (nodeTarget !== undefined) {

@@ -10,7 +10,7 @@ import { Protocol, TaintEffect } from 'cdk8s-plus-28';
 import * as fc from 'fast-check';
 import {
   DisruptionBudget, FailoverAction, PlacementCenter, PlacementCenterRollout, PvcRetentionAction, RedisCluster, RedisFlavour, RedisResourcesPreset,
-  RwopStatefulApp, SpreadMode, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps,
+  RwopStatefulApp, SpreadMode, StatefulProbe, StatefulUpdateStrategy, StatefulWorkload, StatefulWorkloadProps,
 } from '../src';
 import { validateManifest } from './support/validate';
 
@@ -160,6 +160,7 @@ describe('random valid props', () => {
       sizeGi: fc.integer({ min: 1, max: 2000 }),
       start: fc.integer({ min: 0, max: 300 }),
       toleration: fc.integer({ min: 0, max: 600 }),
+      liveness: fc.constantFrom('default', 'exec', 'http'),
       automation: fc.option(fc.record({
         action: fc.constantFrom(FailoverAction.TAINT_AND_FORCE_DELETE, FailoverAction.TAINT_OUT_OF_SERVICE, FailoverAction.FORCE_DELETE_POD),
         heartbeat: fc.option(seconds(15, 120), { nil: undefined }),
@@ -173,6 +174,7 @@ describe('random valid props', () => {
         name: r.name,
         image: 'postgres:16.4',
         ports: [{ name: 'pg', port: r.port }],
+        liveness: r.liveness === 'exec' ? StatefulProbe.fromCommand(['pg_isready']) : r.liveness === 'http' ? StatefulProbe.fromHttpGet('/health', { port: r.port }) : undefined,
         storageSize: Size.gibibytes(r.sizeGi),
         expectedStartTime: Duration.seconds(r.start),
         nodeLossToleration: Duration.seconds(r.toleration),
@@ -186,6 +188,8 @@ describe('random valid props', () => {
       });
       checkInvariants(Testing.synth(chart));
       const b = app.failoverBudget;
+      // the default liveness check is a TCP connect, which a hung process passes: no bound then
+      expect(b.hungProcess.bounded).toBe(r.liveness !== 'default');
       for (const s of [b.hungProcess, b.nodeLossWithAutomation].filter((x) => x?.bounded)) {
         expect(s!.worstCaseSeconds).toBe(s!.terms.reduce((sum, t) => sum + t.seconds, 0));
       }

@@ -9,17 +9,21 @@ function budget(props: Partial<RwopStatefulAppProps>): FailoverBudget {
   return new RwopStatefulApp(chart, 'app', { image: 'postgres:16.4', namespace: 'apps', ports: [{ name: 'pg', port: 5432 }], ...props }).failoverBudget;
 }
 
+const PG_ISREADY_COMMAND = ['pg_isready', '-h', '127.0.0.1', '-p', '5432'];
+const PG_ISREADY = StatefulProbe.fromCommand(PG_ISREADY_COMMAND);
+
 function comparisonTable(): string {
   const rows: Array<[string, FailoverBudget, string]> = [
-    ['This library, defaults', budget({}), 'liveness TCP 5 s x 2, timeout 1 s, probe grace 5 s; startup 2 s x 150; readiness 5 s; tolerations 30 s'],
-    ['This library, with nodeLossAutomation', budget({ nodeLossAutomation: { acknowledgeNodesAreFenced: true } }), 'the same, plus the failover controller (heartbeat silence 30 s, check 2 s, taint + force delete)'],
-    ['Kubernetes defaults', budget({
-      liveness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3, terminationGracePeriod: Duration.seconds(30) }),
-      readiness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3 }),
+    ['This library, default (TCP) check', budget({}), 'liveness TCP 5 s x 2, timeout 1 s, probe grace 5 s; startup 2 s x 150; readiness 5 s; tolerations 30 s'],
+    ['This library, `pg_isready` check', budget({ liveness: PG_ISREADY }), 'the same timings with a check PostgreSQL answers itself'],
+    ['This library, `pg_isready` and nodeLossAutomation', budget({ liveness: PG_ISREADY, nodeLossAutomation: { acknowledgeNodesAreFenced: true } }), 'the same, plus the failover controller (heartbeat silence 30 s, check 2 s, taint + force delete)'],
+    ['Kubernetes defaults, `pg_isready` check', budget({
+      liveness: StatefulProbe.fromCommand(PG_ISREADY_COMMAND, { period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3, terminationGracePeriod: Duration.seconds(30) }),
+      readiness: StatefulProbe.fromCommand(PG_ISREADY_COMMAND, { period: Duration.seconds(10), timeout: Duration.seconds(1), failureThreshold: 3 }),
       nodeLossToleration: Duration.seconds(300),
     }), 'liveness 10 s x 3, timeout 1 s, pod grace 30 s; readiness 10 s; DefaultTolerationSeconds 300 s'],
-    ['A common recipe (claims "about 30 s")', budget({
-      liveness: StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(5), failureThreshold: 2, terminationGracePeriod: Duration.seconds(1) }),
+    ['A common recipe (claims "about 30 s"), `pg_isready` check', budget({
+      liveness: StatefulProbe.fromCommand(PG_ISREADY_COMMAND, { period: Duration.seconds(5), failureThreshold: 2, terminationGracePeriod: Duration.seconds(1) }),
       terminationGracePeriod: Duration.seconds(1), nodeLossToleration: Duration.seconds(300),
     }), 'liveness 5 s x 2; grace 0 is refused, so the nearest legal value 1 s; no tolerations, no fencing'],
   ];
@@ -47,5 +51,5 @@ test('the README failover table is what the code computes', () => {
 
 test('the README shows the default budget terms the code computes', () => {
   const readme = fs.readFileSync(path.join(__dirname, '..', 'README.md'), 'utf-8');
-  expect(readme).toContain(budget({ nodeLossAutomation: { acknowledgeNodesAreFenced: true } }).toMarkdown());
+  expect(readme).toContain(budget({ liveness: PG_ISREADY, nodeLossAutomation: { acknowledgeNodesAreFenced: true } }).toMarkdown());
 });

@@ -9,6 +9,9 @@ import {
 } from '../src';
 import { findObject, synthValid } from './support/validate';
 
+/** A check PostgreSQL answers itself (a TCP connect would pass for a hung server). */
+const PG_ISREADY = StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1', '-p', '5432']);
+
 function synth(props: Partial<RwopStatefulAppProps> = {}) {
   const chart = Testing.chart();
   const app = new RwopStatefulApp(chart, 'db', { image: 'postgres:16.4', name: 'db', ports: [{ name: 'pg', port: 5432 }], ...props });
@@ -68,8 +71,20 @@ describe('RwopStatefulApp defaults', () => {
     expect(spec.automountServiceAccountToken).toBe(false);
   });
 
-  test('the failover budget is computed term by term and recorded on the StatefulSet', () => {
+  test('with the default TCP liveness check a hung process has no bound: the kernel answers the check for it', () => {
     const { app, sts } = synth();
+    expect(app.failoverBudget.hungProcess).toMatchObject({ bounded: false, terms: [] });
+    expect(app.failoverBudget.hungProcess.note).toMatch(/TCP connect, which the kernel completes for a process that is stopped or deadlocked/);
+    expect(JSON.parse(sts.metadata.annotations[FAILOVER_BUDGET_ANNOTATION]).hungProcessSeconds).toBe('unbounded');
+    expect(() => synth({ failoverTargets: { hungProcess: Duration.seconds(60) } }))
+      .toThrow(/failoverTargets.hungProcess is 60 s but the settings promise no bound .*give liveness an exec, HTTP or gRPC check the process answers itself/);
+    // an HTTP or gRPC check needs the process too
+    expect(synth({ liveness: StatefulProbe.fromHttpGet('/health', { port: 8080 }) }).app.failoverBudget.hungProcess.bounded).toBe(true);
+    expect(synth({ liveness: StatefulProbe.fromGrpc({ port: 8080 }) }).app.failoverBudget.hungProcess.bounded).toBe(true);
+  });
+
+  test('the failover budget is computed term by term and recorded on the StatefulSet', () => {
+    const { app, sts } = synth({ liveness: PG_ISREADY });
     const b = app.failoverBudget;
     // detection 2x5 + timeout 1 + probe grace 5 + back-off 10 + start 10 + startup period 2 + ready (0 + 5x1 + 1)
     expect(b.hungProcess.worstCaseSeconds).toBe(10 + 1 + 5 + 10 + 10 + 2 + 6);
@@ -148,7 +163,7 @@ describe('RwopStatefulApp options', () => {
   });
 
   test('Kubernetes default probe timings give the slow budget the docs describe', () => {
-    const k8sDefaults = StatefulProbe.fromTcpSocket({ port: 5432, period: Duration.seconds(10), failureThreshold: 3 });
+    const k8sDefaults = StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1'], { period: Duration.seconds(10), failureThreshold: 3 });
     const { app } = synth({ liveness: k8sDefaults.withTimings({ terminationGracePeriod: Duration.seconds(30) }) });
     // 3x10 + 1 + 30 + 10 back-off, then start and ready terms
     expect(app.failoverBudget.hungProcess.terms.slice(0, 4).map((t) => t.seconds)).toEqual([30, 1, 30, 10]);
@@ -310,8 +325,8 @@ describe('RwopStatefulApp node-loss automation', () => {
   });
 
   test('targets: met targets synthesize, missed targets fail synth with the computed numbers', () => {
-    expect(() => synth({ failoverTargets: { hungProcess: Duration.seconds(60) } })).not.toThrow();
-    expect(() => synth({ failoverTargets: { hungProcess: Duration.seconds(20) } }))
+    expect(() => synth({ liveness: PG_ISREADY, failoverTargets: { hungProcess: Duration.seconds(60) } })).not.toThrow();
+    expect(() => synth({ liveness: PG_ISREADY, failoverTargets: { hungProcess: Duration.seconds(20) } }))
       .toThrow(/failoverTargets.hungProcess is 20 s but the settings promise 44 s \(detection 10 \+ last probe timeout 1/);
     expect(() => synth({ failoverTargets: { nodeLoss: Duration.minutes(5) } }))
       .toThrow(/failoverTargets.nodeLoss is 300 s but the settings promise no bound .*unbounded without nodeLossAutomation/);
@@ -321,7 +336,8 @@ describe('RwopStatefulApp node-loss automation', () => {
   });
 
   test('the budget renders as a Markdown table', () => {
-    expect(withAutomation().app.failoverBudget.toMarkdown()).toMatchSnapshot();
+    expect(withAutomation({}, { liveness: PG_ISREADY }).app.failoverBudget.toMarkdown()).toMatchSnapshot();
+    expect(withAutomation().app.failoverBudget.toMarkdown()).toContain('| Hung process on a healthy node | unbounded | - |');
   });
 
   const bad: Array<[string, object, Partial<RwopStatefulAppProps>, RegExp]> = [

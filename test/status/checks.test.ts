@@ -1,7 +1,7 @@
 import { Duration, Size } from 'cdk8s';
 import {
   DisruptionBudget, FAILOVER_BUDGET_ANNOTATION as LIBRARY_ANNOTATION, PlacementCenter, PlacementCenterRollout, PvcRetentionAction, RedisCluster,
-  RwopStatefulApp, StatefulWorkload, StatefulWorkloadProps, StorageClass,
+  RwopStatefulApp, StatefulProbe, StatefulWorkload, StatefulWorkloadProps, StorageClass,
 } from '../../src';
 import { checkStatefulSet, DRAINING_PODS_ANNOTATION, FAILOVER_BUDGET_ANNOTATION, quantityBytes, ranges, selectorMatches } from '../../cli/status/checks';
 import { exitCodeOf } from '../../cli/status/index';
@@ -55,7 +55,7 @@ describe('a healthy StatefulSet rendered by the library', () => {
   });
 
   test('GIVEN a RwopStatefulApp WHEN checked THEN its recorded failover budget is read from the annotation', () => {
-    const report = checkStatefulSet(liveSnapshot(rwop({ nodeLossAutomation: { acknowledgeNodesAreFenced: true } })));
+    const report = checkStatefulSet(liveSnapshot(rwop({ liveness: StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1']), nodeLossAutomation: { acknowledgeNodesAreFenced: true } })));
     expect(report.construct).toBe('RwopStatefulApp');
     expect(report.failoverBudget).toEqual({ hungProcessSeconds: 44, nodeLossWithoutAutomationSeconds: 'unbounded', nodeLossWithAutomationSeconds: 70 });
     expect(report.claims).toEqual([{

@@ -1,6 +1,6 @@
 import * as path from 'node:path';
 import { Size } from 'cdk8s';
-import { RedisCluster, RwopStatefulApp } from '../../src';
+import { RedisCluster, RwopStatefulApp, StatefulProbe } from '../../src';
 import { parseDuration, parseStatusArgs } from '../../cli/status/args';
 import { checkStatefulSet } from '../../cli/status/checks';
 import { runStatusCommand } from '../../cli/status/command';
@@ -166,7 +166,10 @@ describe('human output', () => {
   });
 
   test('GIVEN a RwopStatefulApp THEN the header shows its failover budget', () => {
-    const manifests = synthChart((chart) => new RwopStatefulApp(chart, 'db', { name: 'db', image: 'postgres:16.4', ports: [{ name: 'pg', port: 5432 }], storageSize: Size.gibibytes(1) }));
+    const manifests = synthChart((chart) => new RwopStatefulApp(chart, 'db', {
+      name: 'db', image: 'postgres:16.4', ports: [{ name: 'pg', port: 5432 }], storageSize: Size.gibibytes(1),
+      liveness: StatefulProbe.fromCommand(['pg_isready', '-h', '127.0.0.1']),
+    }));
     expect(renderReport(checkStatefulSet(liveSnapshot(manifests)))).toMatch(/^ {2}Failover budget: hung process 44 s, node loss unbounded without automation, automation off$/m);
   });
 });
