@@ -129,7 +129,11 @@ describe('EtcdCluster: the rendered StatefulSet as three real etcd processes', (
 
   test('with one member killed the two others keep a quorum and take writes; the member comes back from its data and catches up', async () => {
     await stop(members[1], 'SIGKILL');
-    const put = await request(`http://${members[0].ip}:2379/v3/kv/put`, { key: b64('during'), value: b64('outage') });
+    // when the killed member led, the two others first elect a leader: a client retries until then
+    const put = await waitFor('a write through a remaining member', async () => {
+      const r = await request(`http://${members[0].ip}:2379/v3/kv/put`, { key: b64('during'), value: b64('outage') }).catch(() => undefined);
+      return r?.status === 200 ? r : undefined;
+    }, { timeoutMs: 30_000, intervalMs: 500 });
     expect(put.status).toBe(200);
     start(members[1]);
     await waitFor('the restarted member ready', () => ready(members[1]), { timeoutMs: 60_000, intervalMs: 500 });
