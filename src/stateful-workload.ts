@@ -789,6 +789,7 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
     const configMapName = checkDnsSubdomain(this, `${where}.name`, options.name ?? `${this.name}-${id.toLowerCase()}`);
     const volumeName = checkDnsLabel(this, `${where}.volumeName`, options.volumeName ?? `config-${id.toLowerCase()}`);
     const mountPath = required(this, `${where}.mountPath`, options.mountPath);
+    if (!mountPath.startsWith('/')) throw propError(this, `${where}.mountPath`, mountPath, 'must be an absolute path');
     const targets = options.containers ?? this.containers.map((c) => c.name);
     const configMap = new k8s.KubeConfigMap(this, id, {
       metadata: { name: configMapName, namespace: this.namespaceProp, labels: this.labels },
@@ -799,7 +800,6 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
       const container = [...this.containers, ...this.initContainers].find((c) => c.name === target);
       if (!container) throw propError(this, `${where}.containers`, target, `must name a container of the pod (known: ${[...this.containerNames].join(', ')})`);
       const mounts = container.volumeMounts ?? [];
-      if (!mountPath.startsWith('/')) throw propError(this, `${where}.mountPath`, mountPath, 'must be an absolute path');
       if (mounts.some((m) => m.mountPath === mountPath)) throw propError(this, `${where}.mountPath`, mountPath, `is already a mount path of container ${target}`);
       (container as { volumeMounts?: k8s.VolumeMount[] }).volumeMounts = [...mounts, { name: volumeName, mountPath, readOnly: true }];
     }
