@@ -147,6 +147,22 @@ function patchExpression(p, ctx) {
   }
 }
 
+/**
+ * The API objects of a chart in the order the chart writes them (its dependency order, e.g. a ConfigMap
+ * before the StatefulSet that mounts it), which is the order a hand-written chart would create them in.
+ */
+function apiObjectsInSynthOrder(chart) {
+  const objects = chart.node.findAll().filter((c) => c instanceof cdk8s.ApiObject && cdk8s.Chart.of(c) === chart);
+  const key = (m) => `${m.apiVersion}/${m.kind}/${m.metadata?.namespace ?? ''}/${m.metadata?.name ?? ''}`;
+  const order = new Map(chart.toJson().map((m, i) => [key(m), i]));
+  const index = (o) => {
+    const i = order.get(key(o.toJson()));
+    if (i === undefined) throw new Error(`${o.node.path}: not among the objects the chart writes`);
+    return i;
+  };
+  return objects.map((o) => [index(o), o]).sort((a, b) => a[0] - b[0]).map(([, o]) => o);
+}
+
 /** The literal props, class and JSON patches of every API object, as the construct made them. */
 function captureObjects(apiObjects) {
   return apiObjects.map((obj) => {
@@ -223,7 +239,7 @@ function generate(lib, construct) {
     const app = new cdk8s.App({ outdir });
     const chart = new cdk8s.Chart(app, 'bench', { namespace: NAMESPACE });
     construct.add(lib, cdk8s, chart, REF_NAME);
-    const objects = captureObjects(chart.node.findAll().filter((c) => c instanceof cdk8s.ApiObject));
+    const objects = captureObjects(apiObjectsInSynthOrder(chart));
     const checksums = writeModule(file, `one ${construct.title} instance`, [{ scope: 'scope', id: (v) => `\`\${name}-${v}\``, objects }], 'addInstance(scope, name)');
     return {
       file: path.relative(ROOT, file),
@@ -256,7 +272,7 @@ function generateApp(appFile, outFile) {
   if (!app) throw new Error(`${path.relative(ROOT, appFile)} did not call app.synth()`);
   const groups = app.charts.map((chart, i) => {
     const props = { namespace: chart.namespace, labels: Object.keys(chart.labels).length > 0 ? chart.labels : undefined };
-    const objects = captureObjects(chart.node.findAll().filter((c) => c instanceof cdk8s.ApiObject && cdk8s.Chart.of(c) === chart));
+    const objects = captureObjects(apiObjectsInSynthOrder(chart));
     const ctx = { file: outFile, requires: new Map(), hashes: new Map(), hoistedObjects: new Map(), hoistedStrings: new Map() };
     return {
       scope: `chart${i}`,

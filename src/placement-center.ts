@@ -1,8 +1,6 @@
-import { createHash } from 'crypto';
 import { Chart, Duration, Size } from 'cdk8s';
 import {
-  ConfigMap, ContainerResources, Cpu, EnvFieldPaths, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, PersistentVolumeAccessMode,
-  Volume,
+  ContainerResources, Cpu, EnvFieldPaths, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, PersistentVolumeAccessMode,
 } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { parse, stringify } from 'smol-toml';
@@ -16,7 +14,6 @@ import { DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulUpdateStrateg
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkPort, propError, sizeQuantity } from './validation';
 
 /** The pod annotation with the SHA-256 of the rendered files (the key RedisCluster uses too). */
-const CONFIG_HASH_ANNOTATION = 'checksum/config';
 
 /**
  * Runs before the binary in the same process: derives the Raft id (ordinal + 1) from the pod-index label, or from the
@@ -461,7 +458,6 @@ export class PlacementCenter extends StatefulConstruct {
       }
     }
 
-    const configMapName = `${name}-config`;
     this.workload = new StatefulWorkload(this, 'Workload', {
       name,
       namespace: props.namespace,
@@ -495,7 +491,7 @@ export class PlacementCenter extends StatefulConstruct {
         readiness: probes.readiness,
         liveness: probes.liveness,
         startup: probes.startup,
-        mounts: [{ volume: 'data', path: PC_DATA_PATH }, { volume: 'config', path: PC_CONFIG_DIR, readOnly: true }],
+        mounts: [{ volume: 'data', path: PC_DATA_PATH }],
         writablePaths: [PC_LOG_PATH, '/tmp'],
       }],
       volumeClaimTemplates: [{
@@ -504,7 +500,6 @@ export class PlacementCenter extends StatefulConstruct {
         accessModes: [PersistentVolumeAccessMode.READ_WRITE_ONCE],
         storageClass: claimClass,
       }],
-      volumes: [Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', configMapName), { name: 'config' })],
       disruptionBudget: budget,
       scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
       podLabels: props.podLabels,
@@ -519,13 +514,12 @@ export class PlacementCenter extends StatefulConstruct {
     this.peerAddresses = renderInput.hosts.map((host) => `${host}:${this.grpcPort}`);
     this.tomlConfig = this.renderConfig(props.additionalConfig);
     this.loggerConfig = this.release._renderLogger();
-    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: configMapName, namespace: props.namespace, labels: this.workload.labels },
-      data: { [this.release.configFileName]: this.tomlConfig, [PC_LOGGER_FILE]: this.loggerConfig },
+    // the process reads the files only at start: a changed file rolls the members (checksum/config), in the staged order
+    this.configMap = this.workload.addConfigFiles('Config', {
+      files: { [this.release.configFileName]: this.tomlConfig, [PC_LOGGER_FILE]: this.loggerConfig },
+      mountPath: PC_CONFIG_DIR,
+      volumeName: 'config',
     });
-    // the process reads the files only at start, so a changed file must change the pod template to reach the members
-    const hash = createHash('sha256').update(this.tomlConfig).update('\0').update(this.loggerConfig).digest('hex');
-    this.workload.addPodAnnotation(CONFIG_HASH_ANNOTATION, hash);
   }
 
   /** Name of the headless Service. */

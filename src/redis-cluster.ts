@@ -1,6 +1,5 @@
-import { createHash } from 'crypto';
 import { ApiObject, Chart, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
-import { ConfigMap, ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
+import { ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
@@ -540,7 +539,9 @@ export class RedisCluster extends StatefulConstruct {
     if (!flavour) throw propError(this, 'flavour', props.flavour, `must be one of ${flavourNames().join(', ')}`);
     this.flavour = props.flavour ?? RedisFlavour.REDIS_7_4;
 
-    const files = this.wrap(() => renderRedisClusterFiles({
+    // the render functions trust what the construct validated
+    const commandTimeoutSeconds = wholeSeconds(this, 'commandTimeout', props.commandTimeout ?? Duration.seconds(4), 1, 60);
+    const files = renderRedisClusterFiles(this, {
       statefulSetName: name,
       headlessServiceName: `${name}-headless`,
       shards: this.shards,
@@ -568,14 +569,11 @@ export class RedisCluster extends StatefulConstruct {
         clusterRequireFullCoverage: props.clusterRequireFullCoverage,
         maxMemory: this.maxMemory,
         maxMemoryPolicy: props.maxMemoryPolicy,
-        persistence: props.dataPersistence,
+        dataPersistence: props.dataPersistence,
         extraSettings: props.extraSettings,
       },
-    }));
+    });
     this.files = files;
-    // The drain files are left out: the pods read them when they start, and draining restarts no pod.
-    const podFiles = Object.fromEntries(Object.entries(files).filter(([file]) => file !== REDIS_DRAIN_SCRIPT && file !== REDIS_DRAINING_FILE));
-    const checksum = createHash('sha256').update(JSON.stringify(podFiles)).digest('hex');
 
     const persistence = props.persistence ?? {};
     if (persistence.storageClass && persistence.storageProvisioner) {
@@ -587,7 +585,6 @@ export class RedisCluster extends StatefulConstruct {
 
     // the startup probe shares the liveness script (LOADING counts as alive), with a long failure budget
     const runAsUser = checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647);
-    const commandTimeoutSeconds = wholeSeconds(this, 'commandTimeout', props.commandTimeout ?? Duration.seconds(4), 1, 60);
     const probeTimeout = Duration.seconds(commandTimeoutSeconds + 1);
     const startupSeconds = wholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.minutes(30), 10);
     const startupPeriod = 10;
@@ -619,7 +616,6 @@ export class RedisCluster extends StatefulConstruct {
       }),
       mounts: [
         { volume: 'data', path: REDIS_DATA_MOUNT_PATH },
-        { volume: 'config', path: REDIS_CONFIG_MOUNT_PATH, readOnly: true },
         ...(acl ? [{ volume: 'auth', path: REDIS_AUTH_MOUNT_PATH, readOnly: true }] : []),
         ...(usersSecret !== undefined ? [{ volume: 'users', path: REDIS_USERS_MOUNT_PATH, readOnly: true }] : []),
         ...(this.tlsSecretName !== undefined ? [{ volume: 'tls', path: REDIS_TLS_MOUNT_PATH, readOnly: true }] : []),
@@ -654,11 +650,6 @@ export class RedisCluster extends StatefulConstruct {
       });
     }
 
-    this.configMap = new k8s.KubeConfigMap(this, 'Config', {
-      metadata: { name: `${name}-config`, namespace: props.namespace },
-      data: files,
-    });
-
     this.workload = new StatefulWorkload(this, 'Workload', {
       name,
       namespace: props.namespace,
@@ -672,7 +663,6 @@ export class RedisCluster extends StatefulConstruct {
       containers,
       volumeClaimTemplates: [{ name: 'data', size: persistence.size ?? Size.gibibytes(8), storageClass: persistence.storageClass ?? this.storageClass }],
       volumes: [
-        Volume.fromConfigMap(this, 'ConfigVolume', ConfigMap.fromConfigMapName(this, 'ConfigRef', `${name}-config`), { name: 'config' }),
         // mounted, not env: a changed Secret reaches the running pod (group-readable through fsGroup)
         ...(acl && this.authSecretName ? [Volume.fromSecret(this, 'AuthVolume', Secret.fromSecretName(this, 'AuthRef', this.authSecretName), { name: 'auth', defaultMode: 0o440 })] : []),
         ...(usersSecret !== undefined ? [Volume.fromSecret(this, 'UsersVolume', Secret.fromSecretName(this, 'UsersRef', usersSecret), { name: 'users', defaultMode: 0o440 })] : []),
@@ -688,15 +678,20 @@ export class RedisCluster extends StatefulConstruct {
     });
     // escape hatches (ApiObject.of(x.node.defaultChild).addJsonPatch(...)) reach the StatefulSet, as on every construct of the library
     this.node.defaultChild = this.workload.statefulSet;
-    this.workload.addPodAnnotation('checksum/config', checksum);
+    this.configMap = this.workload.addConfigFiles('Config', {
+      files,
+      mountPath: REDIS_CONFIG_MOUNT_PATH,
+      volumeName: 'config',
+      containers: ['redis'],
+      // the pods read them only when they start (and the drain Job reads them): draining restarts no pod
+      liveFiles: [REDIS_DRAIN_SCRIPT, REDIS_DRAINING_FILE].filter((f) => f in files),
+    });
     if (this.drainingShards > 0) {
       // read by the shard removal policy at the next apply: up to this many pods may go then
       this.workload.statefulSet.metadata.addAnnotation(DRAINING_PODS_ANNOTATION, String(this.drainingShards * (1 + this.replicasPerShard)));
       this.drainJob = this.renderDrainJob(name, props, containers[0], runAsUser);
     }
     if (props.shardRemovalGuard ?? true) this.shardRemovalPolicy = this.renderShardRemovalGuard(name, props.namespace !== undefined || Chart.of(this).namespace !== undefined);
-    this.configMap.metadata.addLabel('app.kubernetes.io/name', 'redis-cluster');
-    this.configMap.metadata.addLabel('app.kubernetes.io/instance', name);
 
     this.clientService = new k8s.KubeService(this, 'Client', {
       // the extra label lets the ServiceMonitor select this Service only: the headless one publishes the same ports
@@ -792,15 +787,17 @@ export class RedisCluster extends StatefulConstruct {
    */
   private renderDrainJob(name: string, props: RedisClusterProps, redis: StatefulContainer, runAsUser: number): k8s.KubeJob {
     // the Job runs where the Redis pods may (the core validated these when it rendered them)
-    const pod = this.workload.statefulSet.toJson().spec.template.spec;
+    const pod = this.workload.podPlacement;
     const active = this.shards - this.drainingShards;
     const env: k8s.EnvVar[] = [{ name: REDIS_POD_NAMESPACE_ENV, valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } }];
     const password = redis.env?.[REDIS_PASSWORD_ENV]?.valueFrom;
     if (password?.secretKeyRef) env.push({ name: REDIS_PASSWORD_ENV, valueFrom: { secretKeyRef: { name: password.secretKeyRef.name, key: password.secretKeyRef.key } } });
-    const mounts = (redis.mounts ?? []).filter(m => m.volume !== 'data' && m.volume !== 'users');
-    const volumes: k8s.Volume[] = mounts.map(m => (m.volume === 'config'
-      ? { name: 'config', configMap: { name: `${name}-config` } }
-      : { name: m.volume, secret: { secretName: m.volume === 'auth' ? this.authSecretName : this.tlsSecretName, defaultMode: 0o440 } }));
+    const secretMounts = (redis.mounts ?? []).filter(m => m.volume === 'auth' || m.volume === 'tls');
+    const mounts = [{ volume: 'config', path: REDIS_CONFIG_MOUNT_PATH }, ...secretMounts];
+    const volumes: k8s.Volume[] = [
+      { name: 'config', configMap: { name: this.configMap.name } },
+      ...secretMounts.map(m => ({ name: m.volume, secret: { secretName: m.volume === 'auth' ? this.authSecretName : this.tlsSecretName, defaultMode: 0o440 } })),
+    ];
     return new k8s.KubeJob(this, 'Drain', {
       // a Job's pod template cannot change: each drain target has a Job of its own
       metadata: { name: `${name}-drain-${this.shards}-to-${active}`, namespace: props.namespace, labels: { ...this.workload.labels, ...this.drainLabels } },
@@ -924,12 +921,5 @@ export class RedisCluster extends StatefulConstruct {
     return this.files[REDIS_CLUSTER_INIT_SCRIPT];
   }
 
-  private wrap<T>(render: () => T): T {
-    try {
-      return render();
-    } catch (e) {
-      throw new Error(`${this.node.path}: ${(e as Error).message}`);
-    }
-  }
 }
 

@@ -1,12 +1,12 @@
 import { Chart, Duration, Names, Size } from 'cdk8s';
-import { ContainerResources, EnvValue, PersistentVolumeAccessMode, PersistentVolumeClaim, TaintEffect, Volume } from 'cdk8s-plus-28';
+import { PersistentVolumeAccessMode, PersistentVolumeClaim, TaintEffect, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { FailoverBudget } from './failover-budget';
 import { FailoverController, FailoverControllerOptions, FailoverAction } from './failover-controller';
 import { StatefulProbe, ProbeKind, ProbeTimings } from './probe';
 import { IStorageClass } from './storage-class';
 import { StatefulConstruct, StatefulConstructProps } from './stateful-construct';
-import { ContainerMount, StatefulContainerPort, DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulWorkload } from './stateful-workload';
+import { DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulContainerOptions, StatefulWorkload } from './stateful-workload';
 import { checkDnsLabel, gracePeriodSeconds, propError, required, sizeQuantity, wholeSeconds } from './validation';
 
 /** Cluster timings the failover budget depends on. */
@@ -58,9 +58,7 @@ export interface FailoverTargets {
 }
 
 /** Props of RwopStatefulApp. */
-export interface RwopStatefulAppProps extends StatefulConstructProps {
-  /** Container image; pin a tag or digest. */
-  readonly image: string;
+export interface RwopStatefulAppProps extends StatefulConstructProps, StatefulContainerOptions {
   /**
    * Number of pods. Only 1 is accepted: a ReadWriteOncePod volume has one writer.
    * @default 1
@@ -71,31 +69,6 @@ export interface RwopStatefulAppProps extends StatefulConstructProps {
    * @default PersistentVolumeAccessMode.READ_WRITE_ONCE_POD
    */
   readonly accessMode?: PersistentVolumeAccessMode;
-  /**
-   * Entrypoint.
-   * @default - the image's entrypoint
-   */
-  readonly command?: string[];
-  /**
-   * Arguments.
-   * @default - the image's cmd
-   */
-  readonly args?: string[];
-  /**
-   * Environment variables.
-   * @default - none
-   */
-  readonly env?: { [name: string]: EnvValue };
-  /**
-   * Ports; the first one is what the default probes check.
-   * @default - none
-   */
-  readonly ports?: StatefulContainerPort[];
-  /**
-   * Resources.
-   * @default - none
-   */
-  readonly resources?: ContainerResources;
   /**
    * Size of the data volume claim (claim template `data`).
    * @default Size.gibibytes(10)
@@ -121,11 +94,6 @@ export interface RwopStatefulAppProps extends StatefulConstructProps {
    * @default - none
    */
   readonly volumes?: Volume[];
-  /**
-   * Extra mounts (of `volumes`).
-   * @default - none
-   */
-  readonly mounts?: ContainerMount[];
   /**
    * Paths that get a writable emptyDir (the root file system is read-only).
    * @default ["/tmp"]
@@ -154,11 +122,6 @@ export interface RwopStatefulAppProps extends StatefulConstructProps {
    * @default Duration.seconds(30)
    */
   readonly terminationGracePeriod?: Duration;
-  /**
-   * Command run before the container stops.
-   * @default - none
-   */
-  readonly preStop?: string[];
   /**
    * tolerationSeconds for node.kubernetes.io/not-ready and unreachable: how long the pod stays bound to a failed node
    * before it is marked for deletion.
@@ -287,6 +250,7 @@ export class RwopStatefulApp extends StatefulConstruct {
       containers: [{
         name: 'app',
         image: props.image,
+        imagePullPolicy: props.imagePullPolicy,
         command: props.command,
         args: props.args,
         env: props.env,

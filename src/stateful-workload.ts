@@ -43,10 +43,11 @@ export interface ContainerMount {
   readonly subPath?: string;
 }
 
-/** A container of a stateful workload. Security settings are not per container: they come from the workload. */
-export interface StatefulContainer {
-  /** Container name (DNS label). */
-  readonly name: string;
+/**
+ * What a container runs and how: image, command, environment, ports, resources, mounts and stop hook. StatefulContainer
+ * extends it, and so do the props of a construct that runs one app container (RwopStatefulAppProps).
+ */
+export interface StatefulContainerOptions {
   /** Image reference; pin a tag or digest. */
   readonly image: string;
   /**
@@ -80,6 +81,22 @@ export interface StatefulContainer {
    */
   readonly resources?: ContainerResources;
   /**
+   * Volumes to mount.
+   * @default - none
+   */
+  readonly mounts?: ContainerMount[];
+  /**
+   * Command run before the container is stopped (runs inside the termination grace period).
+   * @default - none
+   */
+  readonly preStop?: string[];
+}
+
+/** A container of a stateful workload. Security settings are not per container: they come from the workload. */
+export interface StatefulContainer extends StatefulContainerOptions {
+  /** Container name (DNS label). */
+  readonly name: string;
+  /**
    * Liveness probe (a failure restarts the container in place).
    * @default - none
    */
@@ -95,20 +112,10 @@ export interface StatefulContainer {
    */
   readonly startup?: StatefulProbe;
   /**
-   * Volumes to mount.
-   * @default - none
-   */
-  readonly mounts?: ContainerMount[];
-  /**
    * Paths the process writes besides its volumes; each gets an emptyDir, because the root file system is read-only.
    * @default - none
    */
   readonly writablePaths?: string[];
-  /**
-   * Command run before the container is stopped (runs inside the termination grace period).
-   * @default - none
-   */
-  readonly preStop?: string[];
 }
 
 /** A persistent volume claim stamped out for every pod (PVC name `<name>-<statefulset>-<ordinal>`). */
@@ -451,6 +458,39 @@ export interface ConfigFilesOptions {
    * @default true
    */
   readonly restartOnChange?: boolean;
+  /**
+   * Files left out of the checksum: changing them rolls no pod. For files a process re-reads by itself, or that only
+   * other pods (a Job) or later starts read; the rest of the files still roll the pods when they change.
+   * @default - every file counts
+   */
+  readonly liveFiles?: string[];
+}
+
+/**
+ * Where a workload's pods may run, as rendered: for a Job or another pod that must run where they may (the same
+ * nodes, priority and pull secrets).
+ */
+export interface PodPlacement {
+  /**
+   * Node selector of the pods.
+   * @default - none
+   */
+  readonly nodeSelector?: { [key: string]: string };
+  /**
+   * Tolerations of the pods.
+   * @default - none
+   */
+  readonly tolerations?: k8s.Toleration[];
+  /**
+   * Priority class of the pods.
+   * @default - none
+   */
+  readonly priorityClassName?: string;
+  /**
+   * Image pull secrets of the pods.
+   * @default - none
+   */
+  readonly imagePullSecrets?: k8s.LocalObjectReference[];
 }
 
 /** Where a container runs in the pod. */
@@ -488,6 +528,8 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
   public readonly selectorLabels: { [key: string]: string };
   /** Labels on every object and pod. */
   public readonly labels: { [key: string]: string };
+  /** Where the pods may run (node selector, tolerations, priority class, pull secrets), as rendered. */
+  public readonly podPlacement: PodPlacement;
 
   /**
    * Define the StatefulWorkload in a scope.
@@ -504,7 +546,7 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
     this.namespaceProp = props.namespace;
     const chartNamespace = props.namespace === undefined ? Chart.of(this).namespace : undefined;
     this.namespace = checkDnsLabel(this, 'namespace', props.namespace ?? chartNamespace ?? 'default');
-    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    this.clusterDomain = checkDnsSubdomain(this, 'clusterDomain', props.clusterDomain ?? 'cluster.local');
     this.replicas = checkInteger(this, 'replicas', props.replicas ?? 1, 0);
     this.headlessServiceName = checkDnsLabel(this, 'headlessService.name', props.headlessService?.name ?? `${this.name}-headless`);
 
@@ -580,6 +622,14 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
     const zoneSpread = checkEnum(this, 'scheduling.zoneSpread', scheduling.zoneSpread ?? SpreadMode.NONE, SpreadMode, 'SpreadMode');
     const tolerations = (scheduling.tolerations ?? []).map((t, i) => this.renderToleration(t, i));
 
+    this.podPlacement = {
+      // a plain copy: a map without prototype (Object.create(null), some language bindings) breaks serialization
+      nodeSelector: scheduling.nodeSelector === undefined ? undefined : { ...scheduling.nodeSelector },
+      tolerations: tolerations.length > 0 ? tolerations : undefined,
+      priorityClassName: scheduling.priorityClassName,
+      imagePullSecrets: imagePullSecrets.length > 0 ? imagePullSecrets : undefined,
+    };
+
     const minReadySeconds = props.minReady ? wholeSeconds(this, 'minReady', props.minReady, 0) : undefined;
 
     this.headlessService = new k8s.KubeService(this, 'Headless', {
@@ -622,14 +672,13 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
           },
           spec: {
             serviceAccountName: props.serviceAccountName,
-            imagePullSecrets: imagePullSecrets.length > 0 ? imagePullSecrets : undefined,
+            imagePullSecrets: this.podPlacement.imagePullSecrets,
             automountServiceAccountToken: props.automountServiceAccountToken ?? false,
             // stateful peers find each other by DNS; service env vars only grow with the namespace
             enableServiceLinks: false,
             terminationGracePeriodSeconds,
-            priorityClassName: scheduling.priorityClassName,
-            // a plain copy: a map without prototype (Object.create(null), some language bindings) breaks serialization
-            nodeSelector: scheduling.nodeSelector === undefined ? undefined : { ...scheduling.nodeSelector },
+            priorityClassName: this.podPlacement.priorityClassName,
+            nodeSelector: this.podPlacement.nodeSelector,
             affinity,
             topologySpreadConstraints: zoneSpread === SpreadMode.NONE ? undefined : [{
               maxSkew: 1,
@@ -637,7 +686,7 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
               whenUnsatisfiable: zoneSpread === SpreadMode.REQUIRED ? 'DoNotSchedule' : 'ScheduleAnyway',
               labelSelector: { matchLabels: this.selectorLabels },
             }],
-            tolerations: tolerations.length > 0 ? tolerations : undefined,
+            tolerations: this.podPlacement.tolerations,
             securityContext: restrictedPodSecurityContext(runAsUser, runAsGroup, fsGroup),
             initContainers: Lazy.any({ produce: () => (this.initContainers.length > 0 ? this.initContainers.map((c) => ({ ...c })) : undefined) }),
             containers: Lazy.any({ produce: () => this.containers.map((c) => ({ ...c })) }),
@@ -795,6 +844,8 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
       metadata: { name: configMapName, namespace: this.namespaceProp, labels: this.labels },
       data: { ...files },
     });
+    // listed before the StatefulSet in the manifest, so that a first apply creates it before any pod mounts it
+    this.statefulSet.node.addDependency(configMap);
     this.acceptKubeVolume({ name: volumeName, configMap: { name: configMapName } }, `${where}.volumeName`);
     for (const target of targets) {
       const container = [...this.containers, ...this.initContainers].find((c) => c.name === target);
@@ -803,8 +854,13 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
       if (mounts.some((m) => m.mountPath === mountPath)) throw propError(this, `${where}.mountPath`, mountPath, `is already a mount path of container ${target}`);
       (container as { volumeMounts?: k8s.VolumeMount[] }).volumeMounts = [...mounts, { name: volumeName, mountPath, readOnly: true }];
     }
-    if (options.restartOnChange ?? true) {
-      this.setPodAnnotation(`checksum/${volumeName}`, createHash('sha256').update(JSON.stringify(files)).digest('hex'), where);
+    const live = new Set(options.liveFiles ?? []);
+    for (const f of live) {
+      if (!Object.prototype.hasOwnProperty.call(files, f)) throw propError(this, `${where}.liveFiles`, f, `must name one of the files (${names.join(', ')})`);
+    }
+    if ((options.restartOnChange ?? true) && live.size < names.length) {
+      const counted = Object.fromEntries(Object.entries(files).filter(([f]) => !live.has(f)));
+      this.setPodAnnotation(`checksum/${volumeName}`, createHash('sha256').update(JSON.stringify(counted)).digest('hex'), where);
     }
     return configMap;
   }

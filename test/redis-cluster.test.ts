@@ -56,8 +56,8 @@ describe('RedisCluster defaults', () => {
     expect(container.command).toEqual(['sh', '/etc/redis-cluster/start.sh']);
     expect(container.volumeMounts).toEqual([
       { name: 'data', mountPath: '/data' },
-      { name: 'config', mountPath: '/etc/redis-cluster', readOnly: true },
       { name: 'writable-redis-0', mountPath: '/tmp' },
+      { name: 'config', mountPath: '/etc/redis-cluster', readOnly: true },
     ]);
     const cm = findObject(manifests, 'ConfigMap', 'redis-config');
     expect(Object.keys(cm.data).sort()).toEqual(['cluster-init.sh', 'liveness.sh', 'readiness.sh', 'redis.conf', 'start.sh']);
@@ -148,8 +148,8 @@ describe('RedisCluster options', () => {
     expect(container.startupProbe.timeoutSeconds).toBe(3);
     expect(redis.clusterInitScript).toContain("CMD_TIMEOUT='2'");
     expect(redis.clusterInitScript).toContain("JOIN_TIMEOUT='180'");
-    expect(() => synth({ commandTimeout: Duration.seconds(0) })).toThrow(/test\/redis: invalid commandTimeout \(0 seconds\): must be a whole number of seconds from 1 s to 60 s/);
-    expect(() => synth({ joinTimeout: Duration.seconds(5) })).toThrow(/test\/redis: invalid joinTimeout \(5 seconds\): must be a whole number of seconds from 10 s/);
+    expect(() => synth({ commandTimeout: Duration.seconds(0) })).toThrow(/test\/redis: invalid commandTimeout \(0 seconds\): must be a whole number of seconds, 1 s to 60 s/);
+    expect(() => synth({ joinTimeout: Duration.seconds(5) })).toThrow(/test\/redis: invalid joinTimeout \(5 seconds\): must be a whole number of seconds, 10 s/);
   });
 
   test('auth from a named Secret and key; auth off removes the password env', () => {
@@ -348,7 +348,7 @@ describe('RedisCluster ACL users', () => {
 
   test('named keys; without metrics no metrics user; without usersSecret no users volume', () => {
     const { pod, redis } = synth({ auth: { existingSecretPasswordKey: 'default' }, acl: { clusterPasswordKey: 'internal' } });
-    expect(pod.volumes.map((v: any) => v.name)).toEqual(['config', 'auth', 'writable-redis-0']);
+    expect(pod.volumes.map((v: any) => v.name)).toEqual(['auth', 'writable-redis-0', 'config']);
     const acl = redis.files['acl.sh'];
     expect(acl).toContain("PASSWORD_KEY='default'");
     expect(acl).toContain("CLUSTER_PASSWORD_KEY='internal'");
@@ -378,7 +378,7 @@ describe('RedisCluster ACL users', () => {
     ['bad key', { acl: { metricsPasswordKey: 'a/b' } }, /^test\/redis: invalid acl.metricsPasswordKey \("a\/b"\): must be a Secret data key/],
     ['users Secret = auth Secret', { acl: { usersSecret: 'redis-auth' } }, /^test\/redis: invalid acl.usersSecret \("redis-auth"\): must differ from the auth Secret/],
     ['bad users Secret name', { acl: { usersSecret: 'Users' } }, /^test\/redis: invalid acl.usersSecret \("Users"\): must be a DNS subdomain/],
-    ['reload interval below 1 s', { acl: { reloadInterval: Duration.millis(500) } }, /^test\/redis: invalid acl.reloadInterval \(500 millis\): must be a whole number of seconds from 1 s to 3600 s/],
+    ['reload interval below 1 s', { acl: { reloadInterval: Duration.millis(500) } }, /^test\/redis: invalid acl.reloadInterval \(500 millis\): must be a whole number of seconds, 1 s to 3600 s/],
     ['acl off with a reload interval', { acl: { enabled: false, reloadInterval: Duration.seconds(5) } }, /invalid acl.enabled \(false\): cannot be false while other acl options are set/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);
@@ -504,7 +504,7 @@ describe('RedisCluster TLS', () => {
     ['bad issuer kind', { tls: { issuer: { name: 'i', kind: 'cluster issuer' } } }, /^test\/redis: invalid tls.issuer.kind \("cluster issuer"\): must be a Kubernetes kind/],
     ['bad Secret name', { tls: { existingSecret: 'My_Tls' } }, /^test\/redis: invalid tls.existingSecret \("My_Tls"\): must be a DNS subdomain/],
     ['tls off with options', { tls: { enabled: false, existingSecret: 's' } }, /^test\/redis: invalid tls.enabled \(false\): cannot be false while other tls options are set/],
-    ['reload interval', { tls: { existingSecret: 's', reloadInterval: Duration.millis(10) } }, /^test\/redis: invalid tls.reloadInterval \(10 millis\): must be a whole number of seconds from 1 s to 86400 s/],
+    ['reload interval', { tls: { existingSecret: 's', reloadInterval: Duration.millis(10) } }, /^test\/redis: invalid tls.reloadInterval \(10 millis\): must be a whole number of seconds, 1 s to 86400 s/],
     ['owned directive', { extraSettings: { 'tls-cert-file': '/x' } }, /invalid extraSettings key \("tls-cert-file"\): "tls-cert-file" is owned by the construct \(the certificate comes from the tls Secret\)/],
   ])('%s', (_name, props, message) => {
     expect(() => synth(props)).toThrow(message);

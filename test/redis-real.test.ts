@@ -14,6 +14,9 @@ import { Testing } from 'cdk8s';
 import { RedisCluster, RedisClusterProps, RedisFlavour, RedisResourcesPreset } from '../src';
 import { findObject } from './support/validate';
 
+/** The construct the render functions name in their errors (RedisCluster passes itself). */
+const SCOPE = Testing.chart();
+
 /** The ConfigMap data exactly as the construct synthesizes it: the real-Redis tests run what users deploy. */
 function synthesizedFiles(props: RedisClusterProps): RedisFiles {
   return findObject(synth(props), 'ConfigMap', 'redis-config').data;
@@ -45,7 +48,7 @@ function run(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; input
 
 describe('renderRedisConf', () => {
   test('defaults: cluster mode, nodes.conf on the data dir, AOF everysec, default save points, full coverage', () => {
-    expect(confLines(renderRedisConf())).toEqual([
+    expect(confLines(renderRedisConf(SCOPE))).toEqual([
       'port 6379',
       'cluster-enabled yes',
       'cluster-port 16379',
@@ -67,13 +70,13 @@ describe('renderRedisConf', () => {
   });
 
   test('typed options render as Redis units and enums; extra settings are split into quoted arguments', () => {
-    const lines = confLines(renderRedisConf({
+    const lines = confLines(renderRedisConf(SCOPE, {
       port: 7000,
       clusterNodeTimeout: Duration.seconds(5),
       clusterRequireFullCoverage: false,
       maxMemory: Size.gibibytes(2),
       maxMemoryPolicy: MaxMemoryPolicy.ALLKEYS_LFU,
-      persistence: { appendOnly: false, appendFsync: AppendFsync.ALWAYS, rdbSavePoints: [{ after: Duration.minutes(15), changes: 1 }] },
+      dataPersistence: { appendOnly: false, appendFsync: AppendFsync.ALWAYS, rdbSavePoints: [{ after: Duration.minutes(15), changes: 1 }] },
       extraSettings: { 'notify-keyspace-events': 'Ex', 'client-output-buffer-limit': 'pubsub 64mb 16mb 90', 'lazyfree-lazy-eviction': 'yes', 'tcp-keepalive': '' },
     }));
     expect(lines).toEqual(expect.arrayContaining([
@@ -81,37 +84,39 @@ describe('renderRedisConf', () => {
       'maxmemory 2gb', 'maxmemory-policy allkeys-lfu', 'appendonly no', 'appendfsync always', 'save 900 1',
       'notify-keyspace-events Ex', 'client-output-buffer-limit pubsub 64mb 16mb 90', 'lazyfree-lazy-eviction yes', 'tcp-keepalive ""',
     ]));
-    expect(confLines(renderRedisConf({ maxMemory: Size.mebibytes(1536) }))).toContain('maxmemory 1536mb');
-    expect(confLines(renderRedisConf({ maxMemory: Size.kibibytes(1024 * 1024 + 1) }))).toContain('maxmemory 1048577kb');
-    expect(confLines(renderRedisConf({ persistence: { rdbSavePoints: [] } }))).toContain('save ""');
+    expect(confLines(renderRedisConf(SCOPE, { maxMemory: Size.mebibytes(1536) }))).toContain('maxmemory 1536mb');
+    expect(confLines(renderRedisConf(SCOPE, { maxMemory: Size.kibibytes(1024 * 1024 + 1) }))).toContain('maxmemory 1048577kb');
+    expect(confLines(renderRedisConf(SCOPE, { dataPersistence: { rdbSavePoints: [] } }))).toContain('save ""');
   });
 
   test('values that are not plain words are double-quoted with escapes', () => {
-    const conf = renderRedisConf({ extraSettings: { 'notify-keyspace-events': 'K"$x\\y' } });
+    const conf = renderRedisConf(SCOPE, { extraSettings: { 'notify-keyspace-events': 'K"$x\\y' } });
     expect(confLines(conf)).toContain('notify-keyspace-events "K\\"$x\\\\y"');
     expect(confQuote('héllo')).toBe('"h\\xc3\\xa9llo"');
     expect(confQuote('')).toBe('""');
     expect(confQuote('10.0.0.1')).toBe('10.0.0.1');
   });
 
+  // one validation layer: every bad setting is refused by the construct, in the error shape of the whole library
   test.each([
-    [{ port: 0 }, 'invalid port (0): must be an integer from 1 to 55535 (the cluster bus uses port + 10000)'],
-    [{ port: 60000 }, 'invalid port (60000): must be an integer from 1 to 55535'],
-    [{ clusterNodeTimeout: Duration.millis(100) }, 'invalid clusterNodeTimeout (100 millis): must be a whole number of milliseconds from 500 ms to 1 hour'],
-    [{ maxMemory: Size.kibibytes(512) }, 'invalid maxMemory (512 KiB): must be a whole number of KiB and at least 1 MiB'],
-    [{ maxMemoryPolicy: 'lru' as MaxMemoryPolicy }, 'invalid maxMemoryPolicy ("lru"): must be one of noeviction, allkeys-lru, allkeys-lfu, allkeys-random, volatile-lru, volatile-lfu, volatile-random, volatile-ttl'],
-    [{ persistence: { appendFsync: 'sometimes' as AppendFsync } }, 'invalid persistence.appendFsync ("sometimes"): must be one of always, everysec, no'],
-    [{ persistence: { rdbSavePoints: [{ after: Duration.millis(1500), changes: 1 }] } }, 'invalid persistence.rdbSavePoints[0].after (1 second 500 millis): must be a whole number of seconds, at least 1 s'],
-    [{ persistence: { rdbSavePoints: [{ after: Duration.seconds(60), changes: 0 }] } }, 'invalid persistence.rdbSavePoints[0].changes (0): must be an integer of at least 1'],
-    [{ extraSettings: { port: '6380' } }, 'invalid extraSettings key ("port"): "port" is owned by the construct (use the port option); accepted: any other redis.conf directive'],
-    [{ extraSettings: { requirepass: 'x' } }, 'invalid extraSettings key ("requirepass"): "requirepass" is owned by the construct (the password comes from a Secret'],
-    [{ extraSettings: { 'cluster-announce-ip': '1.2.3.4' } }, 'invalid extraSettings key ("cluster-announce-ip"): "cluster-announce-ip" is owned by the construct (start.sh announces the pod address and hostname)'],
-    [{ extraSettings: { dir: '/x' } }, 'invalid extraSettings key ("dir"): "dir" is owned by the construct'],
-    [{ extraSettings: { maxmemory: '1gb' } }, 'invalid extraSettings key ("maxmemory"): "maxmemory" is owned by the construct (use the maxMemory option)'],
-    [{ extraSettings: { 'Bad Key': 'x' } }, 'invalid extraSettings key ("Bad Key"): must be a redis.conf directive name'],
-    [{ extraSettings: { 'notify-keyspace-events': 'Ex\nrequirepass x' } }, 'invalid extraSettings key "notify-keyspace-events" value ("Ex\\nrequirepass x"): must not contain control characters such as newlines (found "\\n")'],
-  ])('rejects %j', (options, message) => {
-    expect(() => renderRedisConf(options as never)).toThrow(message);
+    [{ port: 0 }, 'test/redis: invalid port (0): must be a whole number 1 to 65535'],
+    [{ port: 60000 }, 'test/redis: invalid port (60000): must be at most 55535: the cluster bus uses port + 10000'],
+    [{ clusterNodeTimeout: Duration.millis(100) }, 'test/redis: invalid clusterNodeTimeout (100 millis): must be a whole number of milliseconds from 500 ms to 1 hour'],
+    [{ maxMemory: Size.kibibytes(512) }, 'test/redis: invalid maxMemory (512 KiB): must be a whole number of KiB and at least 1 MiB'],
+    [{ maxMemoryPolicy: 'lru' as MaxMemoryPolicy }, 'test/redis: invalid maxMemoryPolicy ("lru"): must be one of MaxMemoryPolicy ("noeviction", "allkeys-lru", "allkeys-lfu", "allkeys-random", "volatile-lru", "volatile-lfu", "volatile-random", "volatile-ttl")'],
+    [{ dataPersistence: { appendFsync: 'sometimes' as AppendFsync } }, 'test/redis: invalid dataPersistence.appendFsync ("sometimes"): must be one of AppendFsync ("always", "everysec", "no")'],
+    [{ dataPersistence: { rdbSavePoints: [{ after: Duration.millis(1500), changes: 1 }] } }, 'test/redis: invalid dataPersistence.rdbSavePoints[0].after (1 second 500 millis): must be a whole number of seconds, at least 1 s'],
+    [{ dataPersistence: { rdbSavePoints: [{ after: Duration.seconds(60), changes: 0 }] } }, 'test/redis: invalid dataPersistence.rdbSavePoints[0].changes (0): must be an integer of at least 1'],
+    [{ extraSettings: { port: '6380' } }, 'test/redis: invalid extraSettings key ("port"): "port" is owned by the construct (use the port option); accepted: any other redis.conf directive'],
+    [{ extraSettings: { requirepass: 'x' } }, 'test/redis: invalid extraSettings key ("requirepass"): "requirepass" is owned by the construct (the password comes from a Secret'],
+    [{ extraSettings: { 'cluster-announce-ip': '1.2.3.4' } }, 'test/redis: invalid extraSettings key ("cluster-announce-ip"): "cluster-announce-ip" is owned by the construct (start.sh announces the pod address and hostname)'],
+    [{ extraSettings: { dir: '/x' } }, 'test/redis: invalid extraSettings key ("dir"): "dir" is owned by the construct'],
+    [{ extraSettings: { maxmemory: '1gb' } }, 'test/redis: invalid extraSettings key ("maxmemory"): "maxmemory" is owned by the construct (use the maxMemory option)'],
+    [{ extraSettings: { appendonly: 'no' } }, 'test/redis: invalid extraSettings key ("appendonly"): "appendonly" is owned by the construct (use dataPersistence.appendOnly)'],
+    [{ extraSettings: { 'Bad Key': 'x' } }, 'test/redis: invalid extraSettings key ("Bad Key"): must be a redis.conf directive name'],
+    [{ extraSettings: { 'notify-keyspace-events': 'Ex\nrequirepass x' } }, 'test/redis: invalid extraSettings key "notify-keyspace-events" value ("Ex\\nrequirepass x"): must not contain control characters such as newlines (found "\\n")'],
+  ])('RedisCluster rejects %j', (props, message) => {
+    expect(() => synth(props as RedisClusterProps)).toThrow(message);
   });
 });
 
@@ -154,7 +159,7 @@ describe('renderRedisScripts', () => {
   }
 
   test.each(COMBINATIONS)('every script parses under sh (dash) and bash and passes shellcheck (%s)', (_name, extra) => {
-    const files = renderRedisClusterFiles({ ...BASE, ...extra });
+    const files = renderRedisClusterFiles(SCOPE, { ...BASE, ...extra });
     requireShellcheck();
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-scripts-'));
     try {
@@ -217,7 +222,7 @@ describe('renderRedisScripts', () => {
   });
 
   test('topology and paths are rendered as quoted settings', () => {
-    const s = renderRedisScripts({ ...BASE, shards: 4, replicasPerShard: 2, port: 7000, clusterDomain: 'k8s.example' });
+    const s = renderRedisScripts(SCOPE, { ...BASE, shards: 4, replicasPerShard: 2, port: 7000, clusterDomain: 'k8s.example' });
     expect(s.clusterInit).toContain("STS_NAME='redis'");
     expect(s.clusterInit).toContain("SHARDS='4'");
     expect(s.clusterInit).toContain("NODE_COUNT='12'");
@@ -228,21 +233,24 @@ describe('renderRedisScripts', () => {
     expect(s.liveness).toContain("PORT='7000'");
   });
 
+  // what the scripts are rendered from is checked once, by the construct (names, counts and ports by the core and
+  // RedisCluster, the settings only the scripts use where they are read), with its path and the prop as written
   test.each([
-    [{ shards: 2 }, 'invalid shards (2): must be an integer from 3 to 16384'],
-    [{ replicasPerShard: -1 }, 'invalid replicasPerShard (-1): must be an integer from 0 to 100'],
-    [{ statefulSetName: 'Redis' }, 'invalid statefulSetName ("Redis"): must be a DNS label of at most 61 characters'],
-    [{ headlessServiceName: 'a_b' }, 'invalid headlessServiceName ("a_b"): must be a DNS label'],
-    [{ clusterDomain: 'bad domain' }, 'invalid clusterDomain ("bad domain"): must be a DNS subdomain'],
-    [{ commandTimeout: Duration.millis(500) }, 'invalid commandTimeout (500 millis): must be a whole number of seconds from 1 s to 60 s'],
-    [{ joinTimeout: Duration.seconds(5) }, 'invalid joinTimeout (5 seconds): must be a whole number of seconds from 10 s to 86400 s'],
-    [{ port: 6380, config: { port: 6381 } }, 'invalid config.port (6381): must be unset or equal to port (6380)'],
-    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: 'on >secret ~*' } }, 'invalid acl.defaultUserRules ("on >secret ~*"): must not set passwords (found ">secret"): the password comes from the auth Secret and never enters the ConfigMap'],
-    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: 'nopass' } }, 'invalid acl.defaultUserRules ("nopass"): must not set passwords (found "nopass")'],
-    [{ acl: { passwordKey: 'password', clusterPasswordKey: 'c', defaultUserRules: '~*\nuser x on' } }, 'invalid acl.defaultUserRules ("~*\\nuser x on"): must be ACL rules on one line, without control characters'],
-    [{ acl: { passwordKey: 'pass word', clusterPasswordKey: 'c' } }, 'invalid acl.passwordKey ("pass word"): must be a Secret data key'],
-  ])('rejects %j', (options, message) => {
-    expect(() => renderRedisClusterFiles({ ...BASE, ...options } as RedisClusterFilesOptions)).toThrow(message);
+    [{ shards: 2 }, 'test/redis: invalid shards (2): must be a whole number 3 to 1000'],
+    [{ shards: 1001 }, 'test/redis: invalid shards (1001): must be a whole number 3 to 1000'],
+    [{ replicasPerShard: -1 }, 'test/redis: invalid replicasPerShard (-1): must be a whole number 0 to 5'],
+    [{ name: 'Redis' }, 'invalid name ("Redis"): must be a DNS label'],
+    [{ clusterDomain: 'bad domain' }, 'test/redis: invalid clusterDomain ("bad domain"): must be a DNS subdomain'],
+    [{ commandTimeout: Duration.millis(500) }, 'test/redis: invalid commandTimeout (500 millis): must be a whole number of seconds, 1 s to 60 s'],
+    [{ joinTimeout: Duration.seconds(5) }, 'test/redis: invalid joinTimeout (5 seconds): must be a whole number of seconds, 10 s to 86400 s'],
+    [{ acl: { defaultUserRules: 'on >secret ~*' } }, 'test/redis: invalid acl.defaultUserRules ("on >secret ~*"): must not set passwords (found ">secret"): the password comes from the auth Secret and never enters the ConfigMap'],
+    [{ acl: { defaultUserRules: 'nopass' } }, 'test/redis: invalid acl.defaultUserRules ("nopass"): must not set passwords (found "nopass")'],
+    [{ acl: { defaultUserRules: '~*\nuser x on' } }, 'test/redis: invalid acl.defaultUserRules ("~*\\nuser x on"): must be ACL rules on one line, without control characters'],
+    [{ acl: { reloadInterval: Duration.seconds(3601) } }, 'test/redis: invalid acl.reloadInterval (1 hour 1 second): must be a whole number of seconds, 1 s to 3600 s'],
+    [{ auth: { existingSecretPasswordKey: 'pass word' } }, 'test/redis: invalid auth.existingSecretPasswordKey ("pass word"): must be a Secret data key'],
+    [{ tls: { existingSecret: 'tls', reloadInterval: Duration.millis(10) } }, 'test/redis: invalid tls.reloadInterval (10 millis): must be a whole number of seconds, 1 s to 86400 s'],
+  ])('RedisCluster rejects %j', (props, message) => {
+    expect(() => synth(props as RedisClusterProps)).toThrow(message);
   });
 });
 
@@ -266,7 +274,7 @@ async function probeWithFakeCli(script: string, reply: string, opts: { hang?: bo
 }
 
 describe('probe decisions (fake redis-cli)', () => {
-  const scripts = renderRedisScripts({ ...BASE, commandTimeout: Duration.seconds(1) });
+  const scripts = renderRedisScripts(SCOPE, { ...BASE, commandTimeout: Duration.seconds(1) });
 
   test.each([
     ['PONG', 0],
@@ -311,7 +319,7 @@ describe('real redis-server', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-loading-'));
     const address = `127.${16 + Math.floor(Math.random() * 234)}.250.1`;
     const port = 7391;
-    const scripts = renderRedisScripts({ ...BASE, port });
+    const scripts = renderRedisScripts(SCOPE, { ...BASE, port });
     fs.writeFileSync(path.join(dir, 'liveness.sh'), scripts.liveness);
     fs.writeFileSync(path.join(dir, 'readiness.sh'), scripts.readiness);
     const env = { PATH: process.env.PATH, REDIS_PASSWORD: 'pw', REDIS_LOCAL_HOST: address };
@@ -445,7 +453,7 @@ describe('Redis Cluster from the rendered files (real redis-server, auth on)', (
   beforeAll(() => {
     const files = synthesizedFiles(props);
     // the construct renders the same files as the render functions with the same settings (poll interval aside)
-    expect(files['redis.conf']).toBe(renderRedisClusterFiles(options)['redis.conf']);
+    expect(files['redis.conf']).toBe(renderRedisClusterFiles(SCOPE, options)['redis.conf']);
     h = new RedisHarness({ files, statefulSetName: 'redis', password });
   });
   afterAll(async () => {
@@ -879,10 +887,10 @@ describe('ACL users from Secrets (real redis-server)', () => {
 });
 
 describe('acl.sh build refuses broken Secrets with a clear message', () => {
-  const acl = renderRedisClusterFiles({ ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', usersFromSecret: true } })['acl.sh'];
+  const acl = renderRedisClusterFiles(SCOPE, { ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', usersFromSecret: true } })['acl.sh'];
 
   test('every ACL script parses under sh and bash', () => {
-    const files = renderRedisClusterFiles({ ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', metricsPasswordKey: 'm', usersFromSecret: true } });
+    const files = renderRedisClusterFiles(SCOPE, { ...BASE, acl: { passwordKey: 'password', clusterPasswordKey: 'cluster-password', metricsPasswordKey: 'm', usersFromSecret: true } });
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'redis-acl-scripts-'));
     try {
       for (const [file, content] of Object.entries(files)) {

@@ -2,7 +2,7 @@ import { createHash } from 'crypto';
 import * as fs from 'fs';
 import * as path from 'path';
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { Cpu, EnvValue, PersistentVolumeAccessMode, Volume } from 'cdk8s-plus-28';
+import { Cpu, EnvValue, ImagePullPolicy, PersistentVolumeAccessMode, Volume } from 'cdk8s-plus-28';
 import {
   DisruptionBudget, FailoverAction, FAILOVER_BUDGET_ANNOTATION, StatefulProbe, RwopStatefulApp, RwopStatefulAppProps, StorageClass,
   StorageProvisioner,
@@ -26,6 +26,11 @@ function container(sts: any) {
 describe('RwopStatefulApp defaults', () => {
   test('GIVEN only an image and a port WHEN synthesized THEN the manifests match the snapshot', () => {
     expect(synth().manifests).toMatchSnapshot();
+  });
+
+  test('the container takes the shared container options: imagePullPolicy reaches the container (IfNotPresent unless set)', () => {
+    expect(container(synth().sts).imagePullPolicy).toBe('IfNotPresent');
+    expect(container(synth({ imagePullPolicy: ImagePullPolicy.ALWAYS }).sts).imagePullPolicy).toBe('Always');
   });
 
   test('one replica, ReadWriteOncePod claim template named data, Retain/Retain, mounted at /data', () => {

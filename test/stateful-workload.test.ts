@@ -236,6 +236,48 @@ describe('StatefulWorkload extension points', () => {
     expect(checksum('a', false)).toBeUndefined();
   });
 
+  test('live files stay out of the checksum: changing them rolls no pod, changing another file still does', () => {
+    const render = (files: { [f: string]: string }, liveFiles?: string[]) => {
+      const chart = Testing.chart();
+      new StatefulWorkload(chart, 'w', base).addConfigFiles('Cfg', { files, mountPath: '/etc/f', liveFiles });
+      const manifests = Testing.synth(chart);
+      return { manifests, checksum: findObject(manifests, 'StatefulSet').spec.template.metadata.annotations?.['checksum/config-cfg'] };
+    };
+    const before = render({ 'app.conf': 'a', 'job.sh': 'x' }, ['job.sh']);
+    expect(render({ 'app.conf': 'a', 'job.sh': 'y' }, ['job.sh']).checksum).toEqual(before.checksum);
+    expect(render({ 'app.conf': 'b', 'job.sh': 'x' }, ['job.sh']).checksum).not.toEqual(before.checksum);
+    // the live file is still in the ConfigMap and mounted
+    expect(findObject(before.manifests, 'ConfigMap', 'web-cfg').data).toEqual({ 'app.conf': 'a', 'job.sh': 'x' });
+    // the checksum covers exactly the other files
+    expect(before.checksum).toEqual(render({ 'app.conf': 'a' }).checksum);
+    // every file live: nothing to roll on
+    expect(render({ 'job.sh': 'x' }, ['job.sh']).checksum).toBeUndefined();
+    // the ConfigMap comes before the StatefulSet, so a first apply creates it before a pod mounts it
+    const kinds = before.manifests.map((m) => m.kind);
+    expect(kinds.indexOf('ConfigMap')).toBeLessThan(kinds.indexOf('StatefulSet'));
+  });
+
+  test('a cluster domain that is no DNS subdomain is refused: every pod DNS name would be one no resolver answers', () => {
+    expect(() => new StatefulWorkload(Testing.chart(), 'w', { ...base, clusterDomain: 'Cluster Local' }))
+      .toThrow(/^test\/w: invalid clusterDomain \("Cluster Local"\): must be a DNS subdomain/);
+  });
+
+  test('podPlacement is where the pods may run, as rendered, for a Job that must run there too', () => {
+    const chart = Testing.chart();
+    const w = new StatefulWorkload(chart, 'w', {
+      ...base,
+      imagePullSecrets: ['regcred'],
+      scheduling: { nodeSelector: { pool: 'db' }, priorityClassName: 'critical', tolerations: [{ key: 'dedicated', value: 'db', effect: TaintEffect.NO_SCHEDULE }] },
+    });
+    const pod = findObject(Testing.synth(chart), 'StatefulSet').spec.template.spec;
+    expect(w.podPlacement).toEqual({
+      nodeSelector: pod.nodeSelector, tolerations: pod.tolerations, priorityClassName: pod.priorityClassName, imagePullSecrets: pod.imagePullSecrets,
+    });
+    expect(pod.nodeSelector).toEqual({ pool: 'db' });
+    expect(pod.imagePullSecrets).toEqual([{ name: 'regcred' }]);
+    expect(new StatefulWorkload(Testing.chart(), 'w', base).podPlacement).toEqual({});
+  });
+
   test.each<[string, (w: StatefulWorkload, chart: Chart) => void, RegExp]>([
     ['an init container with a probe', (w) => w.addInitContainer({ name: 'init', image: 'x:1', liveness: StatefulProbe.fromCommand(['true']) }),
       /test\/w: invalid addInitContainer\[init\]\.liveness .*is not available on an init container.*use addSidecar/],
@@ -255,6 +297,7 @@ describe('StatefulWorkload extension points', () => {
     ['config files on a path already mounted', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: '/data' }), /invalid addConfigFiles\("C"\)\.mountPath \("\/data"\): is already a mount path of container web/],
     ['config files for a missing container', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: '/c', containers: ['x'] }), /invalid addConfigFiles\("C"\)\.containers \("x"\): must name a container/],
     ['config files with a relative path', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: 'c' }), /invalid addConfigFiles\("C"\)\.mountPath \("c"\): must be an absolute path/],
+    ['a live file that is not one of the files', (w) => w.addConfigFiles('C', { files: { a: '' }, mountPath: '/c', liveFiles: ['toString'] }), /invalid addConfigFiles\("C"\)\.liveFiles \("toString"\): must name one of the files \(a\)/],
   ])('refuses %s', (_name, act, message) => {
     const chart = Testing.chart();
     const w = new StatefulWorkload(chart, 'w', base);

@@ -1,6 +1,12 @@
 import { Duration, Size, SizeRoundingBehavior } from 'cdk8s';
+import { IConstruct } from 'constructs';
 import { confQuote, findControlChar } from './quote';
-import { checkPort, CLUSTER_BUS_PORT_OFFSET, DEFAULT_REDIS_PORT, optionError } from './validate';
+import { checkEnum, propError } from '../validation';
+
+/** @internal */
+export const DEFAULT_REDIS_PORT = 6379;
+/** @internal */
+export const CLUSTER_BUS_PORT_OFFSET = 10000;
 
 /** What Redis evicts when `maxmemory` is reached. */
 export enum MaxMemoryPolicy {
@@ -91,7 +97,7 @@ export interface RedisConfigOptions {
    * AOF and RDB persistence.
    * @default - AOF with fsync every second, plus RDB snapshots at the default save points
    */
-  readonly persistence?: RedisPersistenceOptions;
+  readonly dataPersistence?: RedisPersistenceOptions;
   /**
    * Further redis.conf directives, name to value. A value with spaces is split into arguments
    * (like CONFIG SET does); an empty value is rendered as "". Directives the construct owns are rejected.
@@ -147,9 +153,9 @@ const OWNED_DIRECTIVES: { [name: string]: string } = {
   'cluster-require-full-coverage': 'use the clusterRequireFullCoverage option',
   'maxmemory': 'use the maxMemory option',
   'maxmemory-policy': 'use the maxMemoryPolicy option',
-  'appendonly': 'use persistence.appendOnly',
-  'appendfsync': 'use persistence.appendFsync',
-  'save': 'use persistence.rdbSavePoints',
+  'appendonly': 'use dataPersistence.appendOnly',
+  'appendfsync': 'use dataPersistence.appendFsync',
+  'save': 'use dataPersistence.rdbSavePoints',
   'tls-port': 'use the tls option',
   'tls-cluster': 'use the tls option',
   'tls-replication': 'use the tls option',
@@ -169,10 +175,10 @@ const DIRECTIVE_NAME = /^[a-z][a-z0-9-]*$/;
 /** One redis.conf line: a directive and its arguments. */
 type Directive = [string, string[]];
 
-function renderMaxMemory(size: Size): string {
+function renderMaxMemory(scope: IConstruct, size: Size): string {
   const kib = size.toKibibytes({ rounding: SizeRoundingBehavior.NONE });
   if (!Number.isInteger(kib) || kib * 1024 < MIB) {
-    throw optionError('maxMemory', size, 'must be a whole number of KiB and at least 1 MiB (e.g. Size.mebibytes(512))');
+    throw propError(scope, 'maxMemory', size, 'must be a whole number of KiB and at least 1 MiB (e.g. Size.mebibytes(512))');
   }
   const bytes = kib * 1024;
   // Redis reads "gb"/"mb"/"kb" as powers of 1024, the same units as Kubernetes' Gi/Mi/Ki.
@@ -181,15 +187,15 @@ function renderMaxMemory(size: Size): string {
   return `${kib}kb`;
 }
 
-function renderNodeTimeout(timeout: Duration): string {
+function renderNodeTimeout(scope: IConstruct, timeout: Duration): string {
   const ms = timeout.toMilliseconds();
   if (!Number.isInteger(ms) || ms < 500 || ms > 3_600_000) {
-    throw optionError('clusterNodeTimeout', timeout, 'must be a whole number of milliseconds from 500 ms to 1 hour');
+    throw propError(scope, 'clusterNodeTimeout', timeout, 'must be a whole number of milliseconds from 500 ms to 1 hour');
   }
   return String(ms);
 }
 
-function renderSavePoints(points: RdbSavePoint[] | undefined): string[] {
+function renderSavePoints(scope: IConstruct, points: RdbSavePoint[] | undefined): string[] {
   if (points === undefined) {
     return DEFAULT_RDB_SAVE_POINTS.flatMap(([s, c]) => [String(s), String(c)]);
   }
@@ -197,43 +203,36 @@ function renderSavePoints(points: RdbSavePoint[] | undefined): string[] {
     return [''];
   }
   return points.flatMap((p, i) => {
-    const option = `persistence.rdbSavePoints[${i}]`;
+    const option = `dataPersistence.rdbSavePoints[${i}]`;
     const seconds = p.after instanceof Duration ? p.after.toSeconds({ integral: false }) : NaN;
     if (!Number.isInteger(seconds) || seconds < 1) {
-      throw optionError(`${option}.after`, p.after, 'must be a whole number of seconds, at least 1 s');
+      throw propError(scope, `${option}.after`, p.after, 'must be a whole number of seconds, at least 1 s');
     }
     if (!Number.isInteger(p.changes) || p.changes < 1) {
-      throw optionError(`${option}.changes`, p.changes, 'must be an integer of at least 1');
+      throw propError(scope, `${option}.changes`, p.changes, 'must be an integer of at least 1');
     }
     return [String(seconds), String(p.changes)];
   });
 }
 
-function checkEnum<T extends string>(option: string, value: T, values: Record<string, T>): T {
-  const accepted = Object.values(values);
-  if (!accepted.includes(value)) {
-    throw optionError(option, value, `must be one of ${accepted.join(', ')}`);
-  }
-  return value;
-}
 
-function extraDirectives(extra: { [name: string]: string } | undefined): Directive[] {
+function extraDirectives(scope: IConstruct, extra: { [name: string]: string } | undefined): Directive[] {
   const out: Directive[] = [];
   for (const [name, value] of Object.entries(extra ?? {})) {
     const option = `extraSettings key ${JSON.stringify(name)}`;
     if (!DIRECTIVE_NAME.test(name)) {
-      throw optionError('extraSettings key', name, 'must be a redis.conf directive name: lower-case letters, digits and "-", starting with a letter');
+      throw propError(scope, 'extraSettings key', name, 'must be a redis.conf directive name: lower-case letters, digits and "-", starting with a letter');
     }
     const owned = OWNED_DIRECTIVES[name] ?? OWNED_PREFIXES.find(([prefix]) => name.startsWith(prefix))?.[1];
     if (owned !== undefined) {
-      throw optionError('extraSettings key', name, `"${name}" is owned by the construct (${owned}); accepted: any other redis.conf directive`);
+      throw propError(scope, 'extraSettings key', name, `"${name}" is owned by the construct (${owned}); accepted: any other redis.conf directive`);
     }
     if (typeof value !== 'string') {
-      throw optionError(`${option} value`, value, 'must be a string');
+      throw propError(scope, `${option} value`, value, 'must be a string');
     }
     const control = findControlChar(value);
     if (control !== undefined) {
-      throw optionError(`${option} value`, value, `must not contain control characters such as newlines (found ${JSON.stringify(control)}); accepted: printable text, arguments separated by spaces`);
+      throw propError(scope, `${option} value`, value, `must not contain control characters such as newlines (found ${JSON.stringify(control)}); accepted: printable text, arguments separated by spaces`);
     }
     const args = value.trim() === '' ? [''] : value.trim().split(/\s+/);
     out.push([name, args]);
@@ -249,15 +248,15 @@ function renderLine([name, args]: Directive): string {
  * Renders `redis.conf` for a Redis Cluster node. Per-pod settings (data dir, listen and announced
  * addresses, password) are not in it: start.sh adds them at run time through an included file.
  */
-export function renderRedisConf(options: RedisConfigOptions = {}): string {
-  const port = checkPort('port', options.port ?? DEFAULT_REDIS_PORT);
-  const persistence = options.persistence ?? {};
+export function renderRedisConf(scope: IConstruct, options: RedisConfigOptions = {}): string {
+  const port = options.port ?? DEFAULT_REDIS_PORT;
+  const persistence = options.dataPersistence ?? {};
   const appendOnly = persistence.appendOnly ?? true;
   const fullCoverage = options.clusterRequireFullCoverage ?? true;
   const yesNo = (b: boolean) => (b ? 'yes' : 'no');
 
   const tls = options.tls;
-  const tlsPort = tls ? checkPort('tls.port', tls.port) : undefined;
+  const tlsPort = tls?.port;
   const directives: Directive[] = [
     ['port', [tls && tls.plaintext === false ? '0' : String(port)]],
     ...(tls ? [
@@ -271,7 +270,7 @@ export function renderRedisConf(options: RedisConfigOptions = {}): string {
     ['cluster-port', [String(port + CLUSTER_BUS_PORT_OFFSET)]],
     // Relative to dir, which start.sh sets to the data volume: nodes.conf must survive restarts.
     ['cluster-config-file', ['nodes.conf']],
-    ['cluster-node-timeout', [renderNodeTimeout(options.clusterNodeTimeout ?? Duration.seconds(15))]],
+    ['cluster-node-timeout', [renderNodeTimeout(scope, options.clusterNodeTimeout ?? Duration.seconds(15))]],
     ['cluster-require-full-coverage', [yesNo(fullCoverage)]],
     ['cluster-allow-reads-when-down', ['no']],
     // Clients are redirected to stable DNS names; the bus keeps using the announced IP.
@@ -281,16 +280,16 @@ export function renderRedisConf(options: RedisConfigOptions = {}): string {
     ['daemonize', ['no']],
     ['logfile', ['']],
     ['appendonly', [yesNo(appendOnly)]],
-    ['appendfsync', [checkEnum('persistence.appendFsync', persistence.appendFsync ?? AppendFsync.EVERYSEC, AppendFsync)]],
+    ['appendfsync', [checkEnum(scope, 'dataPersistence.appendFsync', persistence.appendFsync ?? AppendFsync.EVERYSEC, AppendFsync, 'AppendFsync')]],
     // A pod killed mid-write leaves a truncated AOF tail; loading what is there beats a crash loop.
     ['aof-load-truncated', ['yes']],
-    ['save', renderSavePoints(persistence.rdbSavePoints)],
+    ['save', renderSavePoints(scope, persistence.rdbSavePoints)],
   ];
   if (options.maxMemory !== undefined) {
-    directives.push(['maxmemory', [renderMaxMemory(options.maxMemory)]]);
+    directives.push(['maxmemory', [renderMaxMemory(scope, options.maxMemory)]]);
   }
-  directives.push(['maxmemory-policy', [checkEnum('maxMemoryPolicy', options.maxMemoryPolicy ?? MaxMemoryPolicy.NOEVICTION, MaxMemoryPolicy)]]);
-  directives.push(...extraDirectives(options.extraSettings));
+  directives.push(['maxmemory-policy', [checkEnum(scope, 'maxMemoryPolicy', options.maxMemoryPolicy ?? MaxMemoryPolicy.NOEVICTION, MaxMemoryPolicy, 'MaxMemoryPolicy')]]);
+  directives.push(...extraDirectives(scope, options.extraSettings));
 
   return [
     '# Redis Cluster node settings. start.sh adds the per-pod ones (dir, bind, announced',

@@ -39,10 +39,11 @@
  * hostname and coreutils, all present in the official redis image.
  */
 import { Duration } from 'cdk8s';
-import { RedisConfigOptions, renderRedisConf } from './config';
+import { IConstruct } from 'constructs';
+import { CLUSTER_BUS_PORT_OFFSET, DEFAULT_REDIS_PORT, RedisConfigOptions, renderRedisConf } from './config';
 import { shQuote } from './quote';
 import { shellFile } from './shell-files';
-import { checkPort, CLUSTER_BUS_PORT_OFFSET, DEFAULT_REDIS_PORT, optionError } from './validate';
+import { propError, wholeSeconds } from '../validation';
 
 /** Mount path of the ConfigMap holding redis.conf and the scripts (read-only). */
 export const REDIS_CONFIG_MOUNT_PATH = '/etc/redis-cluster';
@@ -250,29 +251,12 @@ export interface RedisScripts {
 /** Everything the Redis ConfigMap holds. */
 export interface RedisClusterFilesOptions extends RedisScriptOptions {
   /**
-   * redis.conf settings. Its port, when set, must equal `port`.
+   * redis.conf settings. Its port is `port`, whatever it says.
    * @default - the defaults of RedisConfigOptions
    */
   readonly config?: RedisConfigOptions;
 }
 
-const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
-const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
-
-function checkInteger(option: string, value: number, min: number, max: number): number {
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw optionError(option, value, `must be an integer from ${min} to ${max}`);
-  }
-  return value;
-}
-
-function wholeSeconds(option: string, value: Duration, min: number, max: number): number {
-  const seconds = value instanceof Duration ? value.toSeconds({ integral: false }) : NaN;
-  if (!Number.isInteger(seconds) || seconds < min || seconds > max) {
-    throw optionError(option, value, `must be a whole number of seconds from ${min} s to ${max} s`);
-  }
-  return seconds;
-}
 
 /** Validated script parameters. */
 interface ScriptSettings {
@@ -306,72 +290,53 @@ interface ScriptSettings {
   readonly DRAINING_SHARDS: number;
 }
 
-const SECRET_KEY = /^[-._a-zA-Z0-9]{1,253}$/;
-
-function checkAclRules(option: string, rules: string): string {
+function checkAclRules(scope: IConstruct, option: string, rules: string): string {
   if (typeof rules !== 'string' || /[\u0000-\u001f\u007f]/.test(rules)) {
-    throw optionError(option, rules, 'must be ACL rules on one line, without control characters');
+    throw propError(scope, option, rules, 'must be ACL rules on one line, without control characters');
   }
   const secret = rules.split(/\s+/).find(t => /^([<>#!]|nopass$|resetpass$)/.test(t));
   if (secret !== undefined) {
-    throw optionError(option, rules, `must not set passwords (found ${JSON.stringify(secret)}): the password comes from the auth Secret and never enters the ConfigMap; accepted: rules such as "~* &* +@all -@admin" or "off"`);
+    throw propError(scope, option, rules, `must not set passwords (found ${JSON.stringify(secret)}): the password comes from the auth Secret and never enters the ConfigMap; accepted: rules such as "~* &* +@all -@admin" or "off"`);
   }
   return rules.trim();
 }
 
-function resolveSettings(options: RedisScriptOptions): ScriptSettings {
-  const shards = checkInteger('shards', options.shards, 3, 16384);
-  const replicas = checkInteger('replicasPerShard', options.replicasPerShard, 0, 100);
-  const nodeCount = shards * (1 + replicas);
-  const name = options.statefulSetName;
-  // Pod names <name>-<ordinal> must stay valid DNS labels.
-  const maxNameLength = 63 - 1 - String(nodeCount - 1).length;
-  if (typeof name !== 'string' || !DNS_LABEL.test(name) || name.length > maxNameLength) {
-    throw optionError('statefulSetName', name, `must be a DNS label of at most ${maxNameLength} characters (lower-case letters, digits and '-'), so that pod names stay DNS labels`);
-  }
-  const headless = options.headlessServiceName;
-  if (typeof headless !== 'string' || !DNS_LABEL.test(headless)) {
-    throw optionError('headlessServiceName', headless, "must be a DNS label: at most 63 lower-case letters, digits and '-', starting and ending with a letter or digit");
-  }
-  const domain = options.clusterDomain ?? 'cluster.local';
-  if (typeof domain !== 'string' || !DNS_SUBDOMAIN.test(domain) || domain.length > 253) {
-    throw optionError('clusterDomain', domain, 'must be a DNS subdomain such as cluster.local');
-  }
-  const port = checkPort('port', options.port ?? DEFAULT_REDIS_PORT);
+/**
+ * The script settings. RedisCluster validated every input it passes (names, counts, ports, timeouts, Secret keys)
+ * before it renders; the checks here are the ones of settings only the scripts use, with the same error shape.
+ */
+function resolveSettings(scope: IConstruct, options: RedisScriptOptions): ScriptSettings {
+  const shards = options.shards;
+  const replicas = options.replicasPerShard;
+  const port = options.port ?? DEFAULT_REDIS_PORT;
   return {
-    STS_NAME: name,
-    HEADLESS: headless,
-    CLUSTER_DOMAIN: domain,
+    STS_NAME: options.statefulSetName,
+    HEADLESS: options.headlessServiceName,
+    CLUSTER_DOMAIN: options.clusterDomain ?? 'cluster.local',
     // with TLS every call of the scripts, and the address nodes meet each other at, is the TLS port
-    PORT: options.tls ? checkPort('tls.port', options.tls.port) : port,
+    PORT: options.tls ? options.tls.port : port,
     BUS_PORT: port + CLUSTER_BUS_PORT_OFFSET,
     SHARDS: shards,
     REPLICAS: replicas,
-    NODE_COUNT: nodeCount,
+    NODE_COUNT: shards * (1 + replicas),
     AUTH_REQUIRED: (options.authEnabled ?? true) ? 1 : 0,
-    CMD_TIMEOUT: wholeSeconds('commandTimeout', options.commandTimeout ?? Duration.seconds(4), 1, 60),
-    JOIN_TIMEOUT: wholeSeconds('joinTimeout', options.joinTimeout ?? Duration.minutes(10), 10, 86400),
-    STEP_INTERVAL: wholeSeconds('pollInterval', options.pollInterval ?? Duration.seconds(2), 1, 60),
-    ...resolveAcl(options.acl),
-    TLS_RELOAD_INTERVAL: wholeSeconds('tls.reloadInterval', options.tls?.reloadInterval ?? Duration.minutes(1), 1, 86400),
+    CMD_TIMEOUT: (options.commandTimeout ?? Duration.seconds(4)).toSeconds(),
+    JOIN_TIMEOUT: wholeSeconds(scope, 'joinTimeout', options.joinTimeout ?? Duration.minutes(10), 10, 86400),
+    STEP_INTERVAL: (options.pollInterval ?? Duration.seconds(2)).toSeconds(),
+    ...resolveAcl(scope, options.acl),
+    TLS_RELOAD_INTERVAL: wholeSeconds(scope, 'tls.reloadInterval', options.tls?.reloadInterval ?? Duration.minutes(1), 1, 86400),
     // a Redis Cluster needs 3 masters; the drained ones leave
-    DRAINING_SHARDS: checkInteger('drainingShards', options.drainingShards ?? 0, 0, shards - 3),
+    DRAINING_SHARDS: options.drainingShards ?? 0,
   };
 }
 
-function resolveAcl(acl: RedisScriptAclOptions | undefined) {
-  const key = (option: string, value: string | undefined): string => {
-    if (value === undefined) return '';
-    if (typeof value !== 'string' || !SECRET_KEY.test(value)) {
-      throw optionError(option, value, 'must be a Secret data key: one or more of [-._a-zA-Z0-9], at most 253 characters');
-    }
-    return value;
-  };
+function resolveAcl(scope: IConstruct, acl: RedisScriptAclOptions | undefined) {
+  const key = (value: string | undefined): string => value ?? '';
   return {
-    PASSWORD_KEY: key('acl.passwordKey', acl?.passwordKey),
-    CLUSTER_PASSWORD_KEY: key('acl.clusterPasswordKey', acl?.clusterPasswordKey),
-    METRICS_PASSWORD_KEY: key('acl.metricsPasswordKey', acl?.metricsPasswordKey),
-    DEFAULT_USER_RULES: checkAclRules('acl.defaultUserRules', acl?.defaultUserRules ?? '~* &* +@all'),
+    PASSWORD_KEY: key(acl?.passwordKey),
+    CLUSTER_PASSWORD_KEY: key(acl?.clusterPasswordKey),
+    METRICS_PASSWORD_KEY: key(acl?.metricsPasswordKey),
+    DEFAULT_USER_RULES: checkAclRules(scope, 'acl.defaultUserRules', acl?.defaultUserRules ?? '~* &* +@all'),
     USERS_FROM_SECRET: acl?.usersFromSecret ? 1 : 0,
     CLUSTER_USER: REDIS_CLUSTER_USER,
     REPLICATION_USER: REDIS_REPLICATION_USER,
@@ -381,7 +346,7 @@ function resolveAcl(acl: RedisScriptAclOptions | undefined) {
     METRICS_USER_RULES: INTERNAL_USER_RULES[REDIS_METRICS_USER],
     RELOAD_USER: REDIS_RELOAD_USER,
     RELOAD_USER_RULES: INTERNAL_USER_RULES[REDIS_RELOAD_USER],
-    RELOAD_INTERVAL: wholeSeconds('acl.reloadInterval', acl?.reloadInterval ?? Duration.seconds(10), 1, 3600),
+    RELOAD_INTERVAL: wholeSeconds(scope, 'acl.reloadInterval', acl?.reloadInterval ?? Duration.seconds(10), 1, 3600),
   };
 }
 
@@ -453,10 +418,10 @@ function renderScript(s: ScriptSettings, parts: ScriptParts): string {
 }
 
 /** Renders the lifecycle scripts from the topology. */
-export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
-  const s = resolveSettings(options);
+export function renderRedisScripts(scope: IConstruct, options: RedisScriptOptions): RedisScripts {
+  const s = resolveSettings(scope, options);
   const acl = options.acl !== undefined;
-  const binaries = checkBinaries(options.binaries);
+  const binaries = options.binaries;
   const tls = options.tls !== undefined;
   const file = (name: string) => shellFile(name, { acl, tls });
   // With ACL users every redis-cli call authenticates as the cluster user, with the password acl.sh keeps.
@@ -522,16 +487,6 @@ export function renderRedisScripts(options: RedisScriptOptions): RedisScripts {
   };
 }
 
-function checkBinaries(binaries: RedisBinaries | undefined): RedisBinaries | undefined {
-  if (binaries === undefined) return undefined;
-  for (const [option, value] of [['binaries.server', binaries.server], ['binaries.cli', binaries.cli]]) {
-    if (typeof value !== 'string' || !/^[a-z][a-z0-9-]*$/.test(value)) {
-      throw optionError(option, value, 'must be a command name: lower-case letters, digits and "-"');
-    }
-  }
-  return binaries;
-}
-
 /** Calls the flavour's binaries instead of redis-server and redis-cli (comments stay as they are). */
 function withBinaries(body: string, binaries: RedisBinaries | undefined): string {
   if (binaries === undefined) return body;
@@ -558,15 +513,13 @@ function withClusterUser(body: string): string {
 
 /**
  * Renders the whole ConfigMap data: redis.conf plus the scripts, keyed by file name.
+ * @param scope the construct whose props these are: errors name its path
  */
-export function renderRedisClusterFiles(options: RedisClusterFilesOptions): { [file: string]: string } {
+export function renderRedisClusterFiles(scope: IConstruct, options: RedisClusterFilesOptions): { [file: string]: string } {
   const port = options.port ?? DEFAULT_REDIS_PORT;
-  if (options.config?.port !== undefined && options.config.port !== port) {
-    throw optionError('config.port', options.config.port, `must be unset or equal to port (${port})`);
-  }
-  const scripts = renderRedisScripts(options);
+  const scripts = renderRedisScripts(scope, options);
   return {
-    [REDIS_CONF_FILE]: renderRedisConf({ ...options.config, port, tls: options.tls ? { plaintext: true, ...options.config?.tls, port: options.tls.port } : undefined }),
+    [REDIS_CONF_FILE]: renderRedisConf(scope, { ...options.config, port, tls: options.tls ? { plaintext: true, ...options.config?.tls, port: options.tls.port } : undefined }),
     [REDIS_START_SCRIPT]: scripts.start,
     [REDIS_CLUSTER_INIT_SCRIPT]: scripts.clusterInit,
     [REDIS_LIVENESS_SCRIPT]: scripts.liveness,
