@@ -1,5 +1,5 @@
 import { ApiObject, Chart, Duration, Names, Size, SizeRoundingBehavior } from 'cdk8s';
-import { ContainerResources, Cpu, EnvValue, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
+import { ContainerResources, Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementPolicy, Secret, Volume } from 'cdk8s-plus-28';
 import { Construct } from 'constructs';
 import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
@@ -14,7 +14,7 @@ import { flavourDetails, flavourNames, RedisFlavour } from './redis/flavour';
 import { derivedMaxMemory, presetNames, presetResources, RedisResourcesPreset } from './redis/resources';
 import { IStorageClass, StorageClass, StorageProvisioner } from './storage-class';
 import { StatefulConstruct, StatefulConstructProps } from './stateful-construct';
-import { DisruptionBudget, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
+import { DisruptionBudget, PodSecurityOptions, SpreadMode, StatefulContainer, StatefulWorkload } from './stateful-workload';
 import { restrictedContainerSecurityContext, restrictedPodSecurityContext } from './security';
 import { checkDnsLabel, checkDnsSubdomain, checkInteger, checkLabels, checkPort, clusterScoped, propError, wholeSeconds } from './validation';
 
@@ -250,10 +250,15 @@ export interface RedisClusterProps extends StatefulConstructProps {
    */
   readonly image?: string;
   /**
-   * uid and gid the image's redis user has (999 in the official image).
-   * @default 999
+   * When the kubelet pulls the image (of the Redis containers and the drain Job).
+   * @default ImagePullPolicy.IF_NOT_PRESENT
    */
-  readonly runAsUser?: number;
+  readonly imagePullPolicy?: ImagePullPolicy;
+  /**
+   * uid, gid and fsGroup of the pods and the drain Job (the image's redis user: 999 in the official images).
+   * @default - uid 999, gid and fsGroup the same as the uid
+   */
+  readonly security?: PodSecurityOptions;
   /**
    * Client port; the cluster bus uses port + 10000.
    * @default 6379
@@ -584,7 +589,6 @@ export class RedisCluster extends StatefulConstruct {
     }
 
     // the startup probe shares the liveness script (LOADING counts as alive), with a long failure budget
-    const runAsUser = checkInteger(this, 'runAsUser', props.runAsUser ?? REDIS_UID, 1, 2147483647);
     const probeTimeout = Duration.seconds(commandTimeoutSeconds + 1);
     const startupSeconds = wholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.minutes(30), 10);
     const startupPeriod = 10;
@@ -601,6 +605,7 @@ export class RedisCluster extends StatefulConstruct {
     const containers: StatefulContainer[] = [{
       name: 'redis',
       image: props.image ?? flavour.image,
+      imagePullPolicy: props.imagePullPolicy,
       command: script(REDIS_START_SCRIPT),
       env,
       ports: [
@@ -668,7 +673,7 @@ export class RedisCluster extends StatefulConstruct {
         ...(usersSecret !== undefined ? [Volume.fromSecret(this, 'UsersVolume', Secret.fromSecretName(this, 'UsersRef', usersSecret), { name: 'users', defaultMode: 0o440 })] : []),
         ...(this.tlsSecretName !== undefined ? [Volume.fromSecret(this, 'TlsVolume', Secret.fromSecretName(this, 'TlsRef', this.tlsSecretName), { name: 'tls', defaultMode: 0o440 })] : []),
       ],
-      security: { runAsUser },
+      security: { ...props.security, runAsUser: props.security?.runAsUser ?? REDIS_UID },
       disruptionBudget: this.renderDisruptionBudget(props.disruptionBudget),
       scheduling: { nodeSpread: SpreadMode.PREFERRED, ...props.scheduling },
       podLabels: props.podLabels,
@@ -689,7 +694,7 @@ export class RedisCluster extends StatefulConstruct {
     if (this.drainingShards > 0) {
       // read by the shard removal policy at the next apply: up to this many pods may go then
       this.workload.statefulSet.metadata.addAnnotation(DRAINING_PODS_ANNOTATION, String(this.drainingShards * (1 + this.replicasPerShard)));
-      this.drainJob = this.renderDrainJob(name, props, containers[0], runAsUser);
+      this.drainJob = this.renderDrainJob(name, props, containers[0]);
     }
     if (props.shardRemovalGuard ?? true) this.shardRemovalPolicy = this.renderShardRemovalGuard(name, props.namespace !== undefined || Chart.of(this).namespace !== undefined);
 
@@ -785,7 +790,7 @@ export class RedisCluster extends StatefulConstruct {
    * The Job that runs drain.sh with the Redis container's image, credentials, TLS files and settings; it touches
    * no Kubernetes object, so it needs no service account token.
    */
-  private renderDrainJob(name: string, props: RedisClusterProps, redis: StatefulContainer, runAsUser: number): k8s.KubeJob {
+  private renderDrainJob(name: string, props: RedisClusterProps, redis: StatefulContainer): k8s.KubeJob {
     // the Job runs where the Redis pods may (the core validated these when it rendered them)
     const pod = this.workload.podPlacement;
     const active = this.shards - this.drainingShards;
@@ -814,11 +819,12 @@ export class RedisCluster extends StatefulConstruct {
             nodeSelector: pod.nodeSelector,
             tolerations: pod.tolerations,
             imagePullSecrets: pod.imagePullSecrets,
-            securityContext: restrictedPodSecurityContext(runAsUser, runAsUser, runAsUser),
+            // the pods' ids: the mounted Secrets are readable by their group
+            securityContext: restrictedPodSecurityContext(this.workload.podSecurity.runAsUser!, this.workload.podSecurity.runAsGroup!, this.workload.podSecurity.fsGroup),
             containers: [{
               name: 'drain',
               image: redis.image,
-              imagePullPolicy: 'IfNotPresent',
+              imagePullPolicy: redis.imagePullPolicy ?? ImagePullPolicy.IF_NOT_PRESENT,
               command: ['sh', `${REDIS_CONFIG_MOUNT_PATH}/${REDIS_DRAIN_SCRIPT}`],
               env,
               resources: {

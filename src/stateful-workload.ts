@@ -530,6 +530,8 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
   public readonly labels: { [key: string]: string };
   /** Where the pods may run (node selector, tolerations, priority class, pull secrets), as rendered. */
   public readonly podPlacement: PodPlacement;
+  /** The uid, gid and fsGroup the pods run with, defaults applied: for a Job that must read what the pods can. */
+  public readonly podSecurity: PodSecurityOptions;
 
   /**
    * Define the StatefulWorkload in a scope.
@@ -597,6 +599,7 @@ export class StatefulWorkload extends Construct implements IStatefulConstruct {
     const runAsUser = checkInteger(this, 'security.runAsUser', sec.runAsUser ?? 1000, 1, 2147483647);
     const runAsGroup = checkInteger(this, 'security.runAsGroup', sec.runAsGroup ?? runAsUser, 0, 2147483647);
     const fsGroup = checkInteger(this, 'security.fsGroup', sec.fsGroup ?? runAsGroup, 0, 2147483647);
+    this.podSecurity = { runAsUser, runAsGroup, fsGroup };
 
     const grace = props.terminationGracePeriod ?? Duration.seconds(30);
     const terminationGracePeriodSeconds = gracePeriodSeconds(this, 'terminationGracePeriod', grace);

@@ -1,5 +1,5 @@
 import { Chart, Duration, Size, Testing } from 'cdk8s';
-import { Cpu } from 'cdk8s-plus-28';
+import { Cpu, ImagePullPolicy } from 'cdk8s-plus-28';
 import * as toml from 'smol-toml';
 import {
   DisruptionBudget, MaxMemoryPolicy, RedisCluster, RedisClusterProps, RedisFlavour, RedisResourcesPreset, SpreadMode, StorageClass, StorageProvisioner,
@@ -118,7 +118,7 @@ describe('RedisCluster options', () => {
 
   test('topology, port, image, uid, memory and persistence settings reach the manifests and redis.conf', () => {
     const { sts, container, redis, manifests, pod } = synth({
-      shards: 5, replicasPerShard: 2, port: 7000, image: 'registry.example.com/redis:7.4.2', runAsUser: 1001,
+      shards: 5, replicasPerShard: 2, port: 7000, image: 'registry.example.com/redis:7.4.2', security: { runAsUser: 1001 },
       maxMemory: Size.mebibytes(512), maxMemoryPolicy: MaxMemoryPolicy.ALLKEYS_LRU, clusterNodeTimeout: Duration.seconds(5),
       clusterRequireFullCoverage: false, dataPersistence: { rdbSavePoints: [] }, extraSettings: { 'hz': '20' },
       resources: { cpu: { request: Cpu.millis(500) }, memory: { request: Size.gibibytes(1), limit: Size.gibibytes(2) } },
@@ -128,7 +128,7 @@ describe('RedisCluster options', () => {
     expect(manifests).toMatchSnapshot();
     expect(sts.spec.replicas).toBe(15);
     expect(container.image).toBe('registry.example.com/redis:7.4.2');
-    expect(pod.securityContext.runAsUser).toBe(1001);
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 1001, fsGroup: 1001 });
     expect(container.ports).toEqual([{ name: 'redis', containerPort: 7000, protocol: 'TCP' }, { name: 'cluster-bus', containerPort: 17000, protocol: 'TCP' }]);
     expect(container.resources).toEqual({ requests: { cpu: '500m', memory: '1Gi' }, limits: { memory: '2Gi' } });
     expect(container.startupProbe.failureThreshold).toBe(30);
@@ -254,7 +254,7 @@ describe('RedisCluster bad input', () => {
     ['storage class and provisioner', { persistence: { storageClass: StorageClass.fromStorageClassName('x'), storageProvisioner: StorageProvisioner.linstor() } }, /invalid persistence.storageProvisioner \("linstor.csi.linbit.com"\): cannot be combined with persistence.storageClass/],
     ['volume size', { persistence: { size: Size.kibibytes(100) } }, /invalid volumeClaimTemplates\[0\].size \(100 KiB\): must be a whole number of MiB/],
     ['name too long', { name: 'r'.repeat(46) }, /invalid name .*at most 45 characters/],
-    ['uid 0', { runAsUser: 0 }, /invalid runAsUser \(0\): must be a whole number 1 to 2147483647/],
+    ['uid 0', { security: { runAsUser: 0 } }, /invalid security.runAsUser \(0\): must be a whole number 1 to 2147483647/],
     ['startup timeout', { startupTimeout: Duration.seconds(5) }, /invalid startupTimeout .*at least 10 s/],
     ['scrape interval without ServiceMonitor', { metrics: { scrapeInterval: Duration.seconds(10) } }, /invalid metrics.serviceMonitor \(unset\): must be true when scrapeInterval or serviceMonitorLabels are set/],
     ['metrics off with options', { metrics: { enabled: false, serviceMonitor: true } }, /invalid metrics.enabled \(false\): cannot be false while other metrics options are set/],
@@ -531,6 +531,17 @@ describe('RedisCluster shard removal', () => {
     expect(before.manifests.filter(m => m.kind === 'Job')).toEqual([]);
   });
 
+  test('imagePullPolicy and security reach the Redis container and the drain Job alike', () => {
+    const { manifests, container, pod } = synth({
+      shards: 4, drainingShards: 1, imagePullPolicy: ImagePullPolicy.ALWAYS, security: { runAsUser: 1001, runAsGroup: 2001, fsGroup: 3001 },
+    });
+    const jobPod = findObject(manifests, 'Job', 'redis-drain-4-to-3').spec.template.spec;
+    expect(container.imagePullPolicy).toBe('Always');
+    expect(jobPod.containers[0].imagePullPolicy).toBe('Always');
+    expect(pod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 2001, fsGroup: 3001 });
+    expect(jobPod.securityContext).toMatchObject({ runAsUser: 1001, runAsGroup: 2001, fsGroup: 3001 });
+  });
+
   test('the drain Job runs drain.sh in the Redis image as the Redis user, restricted, without a token, and no Service, budget or NetworkPolicy member selects its pods', () => {
     const { manifests, redis } = synth({
       shards: 5, drainingShards: 2, image: 'example.org/redis:7.4.2', imagePullSecrets: ['registry'],
@@ -550,6 +561,7 @@ describe('RedisCluster shard removal', () => {
       securityContext: { readOnlyRootFilesystem: true, runAsNonRoot: true, allowPrivilegeEscalation: false, capabilities: { drop: ['ALL'] } },
     });
     expect(pod).toMatchObject({ restartPolicy: 'Never', automountServiceAccountToken: false, priorityClassName: 'critical', securityContext: { runAsUser: 999, runAsNonRoot: true } });
+    expect(job.spec.template.spec.containers[0].imagePullPolicy).toBe('IfNotPresent');
     // it runs where the Redis pods may, and pulls as they do
     const redisPod = findObject(manifests, 'StatefulSet').spec.template.spec;
     expect([pod.nodeSelector, pod.tolerations, pod.imagePullSecrets]).toEqual([{ pool: 'cache' }, [{ key: 'dedicated', operator: 'Equal', value: 'cache' }], [{ name: 'registry' }]]);
