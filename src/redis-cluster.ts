@@ -3,7 +3,7 @@ import { ContainerResources, Cpu, EnvValue, ImagePullPolicy, k8s, PodManagementP
 import { Construct } from 'constructs';
 import { Certificate, CertificateSpecUsages } from '../imports/cert-manager.io';
 import { ServiceMonitor } from '../imports/monitoring.coreos.com';
-import { StatefulProbe, ProbeTimings } from './probe';
+import { StatefulProbe, ProbeKind, ProbeTimings } from './probe';
 import {
   MaxMemoryPolicy, RedisPersistenceOptions, renderRedisClusterFiles, REDIS_CLUSTER_INIT_SCRIPT, REDIS_CONF_FILE,
   REDIS_CONFIG_MOUNT_PATH, REDIS_DATA_MOUNT_PATH, REDIS_LIVENESS_SCRIPT, REDIS_PASSWORD_ENV, REDIS_POD_IP_ENV,
@@ -208,6 +208,24 @@ export interface RedisNetworkPolicyOptions {
   readonly allowedClientNamespaceLabels?: { [key: string]: string };
 }
 
+/**
+ * Timings of RedisCluster's probes. The checks are the cluster's own scripts (liveness.sh accepts PONG, LOADING and
+ * MASTERDOWN; readiness.sh wants PONG and cluster_state:ok); only how often and how patiently they run is yours.
+ */
+export interface RedisProbeOptions {
+  /**
+   * Liveness probe timings (a failure restarts Redis in place). The timeout must be at least commandTimeout + 1 s.
+   * @default - every 5 s, restart after 5 failures, timeout commandTimeout + 1 s
+   */
+  readonly liveness?: ProbeTimings;
+  /**
+   * Readiness probe timings (a failure takes the node out of the client Service). The timeout must be at least
+   * commandTimeout + 1 s.
+   * @default - every 5 s, out after 3 failures, timeout commandTimeout + 1 s
+   */
+  readonly readiness?: ProbeTimings;
+}
+
 /** Props of RedisCluster. */
 export interface RedisClusterProps extends StatefulConstructProps {
   /**
@@ -342,6 +360,11 @@ export interface RedisClusterProps extends StatefulConstructProps {
    * @default Duration.minutes(30)
    */
   readonly startupTimeout?: Duration;
+  /**
+   * Timings of the liveness and readiness probes (the startup probe follows startupTimeout).
+   * @default - see RedisProbeOptions
+   */
+  readonly probes?: RedisProbeOptions;
   /**
    * PodDisruptionBudget. With replicasPerShard 0 only budgets that allow no eviction are accepted: every pod is
    * the only copy of its slots.
@@ -592,8 +615,19 @@ export class RedisCluster extends StatefulConstruct {
     const probeTimeout = Duration.seconds(commandTimeoutSeconds + 1);
     const startupSeconds = wholeSeconds(this, 'startupTimeout', props.startupTimeout ?? Duration.minutes(30), 10);
     const startupPeriod = 10;
-    const livenessTimings: ProbeTimings = { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 5, initialDelay: Duration.seconds(0) };
     const script = (file: string) => ['sh', `${REDIS_CONFIG_MOUNT_PATH}/${file}`];
+    const probe = (kind: ProbeKind, file: string, defaults: ProbeTimings): StatefulProbe => {
+      const prop = `probes.${kind}`;
+      const p = StatefulProbe.fromCommand(script(file), props.probes?.[kind as 'liveness' | 'readiness'] ?? {}).withDefaults(defaults);
+      // checked here, so that an error names the prop as written; a shorter timeout would kill a redis-cli call that is still in time
+      const timeout = p.resolve(this, prop, kind).timeoutSeconds;
+      if (timeout < commandTimeoutSeconds + 1) {
+        throw propError(this, `${prop}.timeout`, p.timings.timeout, `must be at least ${commandTimeoutSeconds + 1} s: the probe script waits up to commandTimeout (${commandTimeoutSeconds} s) for redis-cli; lower commandTimeout for a shorter probe timeout`);
+      }
+      return p;
+    };
+    const liveness = probe(ProbeKind.LIVENESS, REDIS_LIVENESS_SCRIPT, { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 5, initialDelay: Duration.seconds(0) });
+    const readiness = probe(ProbeKind.READINESS, REDIS_READINESS_SCRIPT, { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 });
 
     const env: { [name: string]: EnvValue } = {
       [REDIS_POD_IP_ENV]: EnvValue.fromFieldRef('status.podIP' as any),
@@ -614,8 +648,8 @@ export class RedisCluster extends StatefulConstruct {
         { name: 'cluster-bus', port: busPort },
       ],
       resources,
-      liveness: StatefulProbe.fromCommand(script(REDIS_LIVENESS_SCRIPT), livenessTimings),
-      readiness: StatefulProbe.fromCommand(script(REDIS_READINESS_SCRIPT), { period: Duration.seconds(5), timeout: probeTimeout, failureThreshold: 3 }),
+      liveness,
+      readiness,
       startup: StatefulProbe.fromCommand(script(REDIS_LIVENESS_SCRIPT), {
         period: Duration.seconds(startupPeriod), timeout: probeTimeout, failureThreshold: Math.ceil(startupSeconds / startupPeriod),
       }),

@@ -531,6 +531,41 @@ describe('RedisCluster shard removal', () => {
     expect(before.manifests.filter(m => m.kind === 'Job')).toEqual([]);
   });
 
+  test('probes: liveness and readiness timings change, the checks stay the scripts; defaults fill what is not set', () => {
+    const { container } = synth({
+      commandTimeout: Duration.seconds(2),
+      probes: {
+        liveness: { period: Duration.seconds(10), failureThreshold: 6, terminationGracePeriod: Duration.seconds(20) },
+        readiness: { timeout: Duration.seconds(5), successThreshold: 2, initialDelay: Duration.seconds(3) },
+      },
+    });
+    expect(container.livenessProbe).toEqual({
+      exec: { command: ['sh', '/etc/redis-cluster/liveness.sh'] },
+      initialDelaySeconds: 0, periodSeconds: 10, timeoutSeconds: 3, failureThreshold: 6, successThreshold: 1, terminationGracePeriodSeconds: 20,
+    });
+    expect(container.readinessProbe).toEqual({
+      exec: { command: ['sh', '/etc/redis-cluster/readiness.sh'] },
+      initialDelaySeconds: 3, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 3, successThreshold: 2,
+    });
+    // the startup probe keeps following startupTimeout
+    expect(container.startupProbe).toMatchObject({ exec: { command: ['sh', '/etc/redis-cluster/liveness.sh'] }, periodSeconds: 10, failureThreshold: 180, timeoutSeconds: 3 });
+  });
+
+  test.each<[string, RedisClusterProps, RegExp]>([
+    ['a liveness timeout the redis-cli call does not fit in', { probes: { liveness: { timeout: Duration.seconds(2) } } },
+      /^test\/redis: invalid probes.liveness.timeout \(2 seconds\): must be at least 5 s: the probe script waits up to commandTimeout \(4 s\) for redis-cli/],
+    ['a readiness timeout below a raised commandTimeout', { commandTimeout: Duration.seconds(10), probes: { readiness: { timeout: Duration.seconds(10) } } },
+      /^test\/redis: invalid probes.readiness.timeout \(10 seconds\): must be at least 11 s/],
+    ['a liveness success threshold', { probes: { liveness: { successThreshold: 2 } } },
+      /^test\/redis: invalid probes.liveness.successThreshold \(2\): must be 1 for a liveness probe/],
+    ['a readiness grace period', { probes: { readiness: { terminationGracePeriod: Duration.seconds(5) } } },
+      /^test\/redis: invalid probes.readiness.terminationGracePeriod \(5 seconds\): is not allowed on a readiness probe/],
+    ['a period that is not whole seconds', { probes: { liveness: { period: Duration.millis(1500) } } },
+      /^test\/redis: invalid probes.liveness.period \(1 second 500 millis\): must be a whole number of seconds/],
+  ])('probes: refuses %s', (_name, props, message) => {
+    expect(() => synth(props)).toThrow(message);
+  });
+
   test('imagePullPolicy and security reach the Redis container and the drain Job alike', () => {
     const { manifests, container, pod } = synth({
       shards: 4, drainingShards: 1, imagePullPolicy: ImagePullPolicy.ALWAYS, security: { runAsUser: 1001, runAsGroup: 2001, fsGroup: 3001 },
