@@ -37,7 +37,28 @@ interface Member {
   readonly logFile: string;
   proc?: ChildProcess;
   exited?: Promise<void>;
+  /** The harness asked the process to end (stop, kill): no restart follows. */
+  stopping?: boolean;
+  /** The kubelet's restart of a container that exited on its own, pending its back-off. */
+  restartTimer?: NodeJS.Timeout;
+  /** Back-off of the next restart; the kubelet doubles it per restart, up to 5 minutes. */
+  backOffMs: number;
 }
+
+/** A container that exited on its own, as the kubelet saw it (restartPolicy Always restarted it after `backOffMs`). */
+export interface UnrequestedExit {
+  readonly ordinal: number;
+  readonly code: number | null;
+  readonly signal: NodeJS.Signals | null;
+  readonly at: number;
+  readonly backOffMs: number;
+  /** What the process exited on: its last ERROR line since it started, else its last line. */
+  readonly lastLine: string;
+}
+
+/** The kubelet's container restart back-off: 10 s first, doubled per restart, at most 5 minutes. */
+const KUBELET_BACKOFF_INITIAL_MS = 10_000;
+const KUBELET_BACKOFF_MAX_MS = 300_000;
 
 export interface RaftStatus {
   /** The member that answered (the first reachable entry of meta_addrs). */
@@ -105,6 +126,11 @@ function expandEnv(value: string, defined: NodeJS.ProcessEnv): string {
 export class RobustMqHarness {
   public readonly root: string;
   public readonly members: Member[] = [];
+  /**
+   * Members that exited without being asked to, in order. The pod's restartPolicy is Always, so the harness does what
+   * the kubelet does: starts the container again after the back-off.
+   */
+  public readonly unrequestedExits: UnrequestedExit[] = [];
   private readonly container: any;
   private readonly stsName: string;
 
@@ -195,7 +221,7 @@ export class RobustMqHarness {
         env[e.name] = mapString(value);
       }
       const argv = [...this.container.command, ...(this.container.args ?? [])].map(mapString);
-      this.members.push({ ordinal, dir, ports, env, argv, logFile: path.join(dir, 'server.log') });
+      this.members.push({ ordinal, dir, ports, env, argv, logFile: path.join(dir, 'server.log'), backOffMs: KUBELET_BACKOFF_INITIAL_MS });
     }
   }
 
@@ -203,6 +229,9 @@ export class RobustMqHarness {
   public start(ordinal: number): void {
     const m = this.members[ordinal];
     if (m.proc) throw new Error(`member ${ordinal} is already running`);
+    clearTimeout(m.restartTimer);
+    m.restartTimer = undefined;
+    m.stopping = false;
     const log = fs.openSync(m.logFile, 'a');
     fs.writeSync(log, `\n==== start ${new Date().toISOString()}\n`);
     // the image's working directory is /robustmq; the process runs from the member's directory
@@ -210,7 +239,17 @@ export class RobustMqHarness {
     fs.closeSync(log);
     m.proc = proc;
     m.exited = new Promise((resolve) => proc.once('exit', () => resolve()));
-    proc.once('exit', () => { if (m.proc === proc) m.proc = undefined; });
+    proc.once('exit', (code, signal) => {
+      if (m.proc === proc) m.proc = undefined;
+      if (m.stopping) return;
+      // restartPolicy Always: the kubelet starts the container again after its back-off
+      // what it exited on: its last ERROR line since this start, else its last line
+      const lines = this.log(ordinal).split('\n==== start ').pop()!.replace(/\x1b\[[0-9;]*m/g, '').trim().split('\n');
+      const lastLine = [...lines].reverse().find((l) => / ERROR /.test(l)) ?? lines[lines.length - 1] ?? '';
+      this.unrequestedExits.push({ ordinal, code, signal, at: Date.now(), backOffMs: m.backOffMs, lastLine });
+      m.restartTimer = setTimeout(() => { m.restartTimer = undefined; if (!m.proc) this.start(ordinal); }, m.backOffMs);
+      m.backOffMs = Math.min(m.backOffMs * 2, KUBELET_BACKOFF_MAX_MS);
+    });
   }
 
   public isRunning(ordinal: number): boolean {
@@ -220,6 +259,9 @@ export class RobustMqHarness {
   /** SIGKILL: a crash. */
   public async kill(ordinal: number): Promise<void> {
     const m = this.members[ordinal];
+    m.stopping = true;
+    clearTimeout(m.restartTimer);
+    m.restartTimer = undefined;
     if (!m.proc) return;
     killGroup(m.proc, 'SIGKILL');
     await m.exited;
@@ -228,6 +270,9 @@ export class RobustMqHarness {
   /** SIGTERM, then SIGKILL after the grace period: what the kubelet does when it stops a container. */
   public async stop(ordinal: number, graceMs: number): Promise<'terminated' | 'killed'> {
     const m = this.members[ordinal];
+    m.stopping = true;
+    clearTimeout(m.restartTimer);
+    m.restartTimer = undefined;
     if (!m.proc) return 'terminated';
     const proc = m.proc;
     killGroup(proc, 'SIGTERM');
