@@ -46,8 +46,8 @@
 # static libc, and the Go module cache of build.sh; installs mmdebstrap from
 # Debian when it is missing.
 #
-# Cold build times on a 2-core VM: pause a few seconds, Redis about 2.5 min,
-# PostgreSQL about 3 min, RobustMQ and Node.js a few seconds each (copies).
+# Cold build times on a 2-core VM (measured): pause and Node.js about 1 s, Redis
+# 50-60 s, PostgreSQL 28 s, RobustMQ 1 s (a copy of the built binary).
 #
 # Usage:
 #   scripts/cluster/node-images.sh                  build whatever is missing
