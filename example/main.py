@@ -1,9 +1,10 @@
 """The example app in Python: the same charts as example/main.ts, synthesizing the same YAML."""
 from cdk8s import App, Chart, Duration, JsonPatch, Size
-from cdk8s_plus_28 import k8s
+from cdk8s_plus_28 import EnvValue, Secret, Volume, k8s
 from constructs import Construct
 
 from cdk8s_stateful import (
+    ContainerMount,
     StatefulContainerPort,
     FailoverControllerOptions,
     FailoverTargets,
@@ -48,6 +49,15 @@ class SingleWriterChart(Chart):
             storage_class=manila,
             storage_size=Size.gibibytes(1),
             mount_path="/var/lib/postgresql/data",
+            # a directory of the volume, not its root: initdb refuses a directory that holds lost+found
+            env={
+                "PGDATA": EnvValue.from_value("/var/lib/postgresql/data/pgdata"),
+                "POSTGRES_PASSWORD_FILE": EnvValue.from_value("/run/secrets/postgres/password"),
+            },
+            # the superuser's password, from a Secret the user creates (the image refuses to initdb without one)
+            volumes=[Volume.from_secret(self, "Auth", Secret.from_secret_name(self, "AuthSecret", "rwop-app-auth"),
+                name="auth")],
+            mounts=[ContainerMount(volume="auth", path="/run/secrets/postgres", read_only=True)],
             writable_paths=["/tmp", "/var/run/postgresql"],
             security=PodSecurityOptions(run_as_user=999),
             # a check PostgreSQL answers itself: a TCP connect would pass for a hung server

@@ -1,6 +1,6 @@
 import { App, Chart, Duration, JsonPatch, Size } from 'cdk8s';
 import { Construct } from 'constructs';
-import { k8s } from 'cdk8s-plus-28';
+import { EnvValue, k8s, Secret, Volume } from 'cdk8s-plus-28';
 import { MaxMemoryPolicy, PlacementCenter, RedisCluster, RwopStatefulApp, StatefulProbe, StorageClass, StorageProvisioner } from '../lib/src';
 
 /** The example app: one chart per concern, every construct of the library in use. */
@@ -27,6 +27,14 @@ class SingleWriterChart extends Chart {
       storageClass: manila,
       storageSize: Size.gibibytes(1),
       mountPath: '/var/lib/postgresql/data',
+      // a directory of the volume, not its root: initdb refuses a directory that holds lost+found
+      env: {
+        PGDATA: EnvValue.fromValue('/var/lib/postgresql/data/pgdata'),
+        POSTGRES_PASSWORD_FILE: EnvValue.fromValue('/run/secrets/postgres/password'),
+      },
+      // the superuser's password, from a Secret the user creates (the image refuses to initdb without one)
+      volumes: [Volume.fromSecret(this, 'Auth', Secret.fromSecretName(this, 'AuthSecret', 'rwop-app-auth'), { name: 'auth' })],
+      mounts: [{ volume: 'auth', path: '/run/secrets/postgres', readOnly: true }],
       writablePaths: ['/tmp', '/var/run/postgresql'],
       security: { runAsUser: 999 },
       // a check PostgreSQL answers itself: a TCP connect would pass for a hung server

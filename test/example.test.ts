@@ -33,6 +33,21 @@ describe('the example app', () => {
     expect(findObject(manifests, 'ServiceMonitor', 'redis').apiVersion).toBe('monitoring.coreos.com/v1');
   });
 
+  test('the PostgreSQL of the single-writer chart keeps PGDATA in a directory of its claim and reads its password from the Secret rwop-app-auth', () => {
+    const pod = findObject(manifests, 'StatefulSet', 'rwop-app').spec.template.spec;
+    const app = pod.containers.find((c: any) => c.name === 'app');
+    // initdb refuses the claim's root when it holds lost+found; the official image refuses to initdb without a password
+    expect(app.env).toEqual([
+      { name: 'PGDATA', value: '/var/lib/postgresql/data/pgdata' },
+      { name: 'POSTGRES_PASSWORD_FILE', value: '/run/secrets/postgres/password' },
+    ]);
+    expect(app.volumeMounts).toContainEqual({ name: 'data', mountPath: '/var/lib/postgresql/data' });
+    expect(app.volumeMounts).toContainEqual({ name: 'auth', mountPath: '/run/secrets/postgres', readOnly: true });
+    expect(pod.volumes).toContainEqual({ name: 'auth', secret: { secretName: 'rwop-app-auth' } });
+    // no password in the manifests
+    expect(manifests.filter((m) => m.kind === 'Secret')).toEqual([]);
+  });
+
   test('cluster-scoped objects carry no namespace, namespaced ones carry their chart namespace', () => {
     const clusterScoped = ['StorageClass', 'PriorityClass', 'ClusterRole', 'ClusterRoleBinding', 'ValidatingAdmissionPolicy', 'ValidatingAdmissionPolicyBinding'];
     for (const m of manifests) {

@@ -388,9 +388,10 @@ wait_for containerd "containerd up" ctr version
 
 if [[ "${REAL_NODE_IMPORT_IMAGES:-1}" == 1 ]]; then
   t0="$(now)"
-  for a in pause redis node; do
-    ctr images import --all-platforms "$IMAGE_DIR/$a.oci.tar" >/dev/null
-  done
+  # every archive node-images.sh lists (the RobustMQ one only when its binary was built)
+  while read -r a; do
+    ctr images import --all-platforms "$IMAGE_DIR/$a" >/dev/null
+  done < <("$SCRIPT_DIR/node-images.sh" --print-names | cut -d' ' -f1 | sort -u)
   log "images imported in $(elapsed "$t0")s: $(ctr images ls -q | grep -v '^sha256:' | tr '\n' ' ')"
 fi
 

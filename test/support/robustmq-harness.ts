@@ -17,6 +17,9 @@ import * as net from 'net';
 import * as os from 'os';
 import * as path from 'path';
 import { parse, stringify } from 'smol-toml';
+import { parseRaftStatus, type RaftStatus } from './robustmq-raft';
+
+export type { RaftStatus } from './robustmq-raft';
 
 /** What the construct synthesized, read from the manifests. */
 export interface SynthesizedPlacementCenter {
@@ -59,21 +62,6 @@ export interface UnrequestedExit {
 /** The kubelet's container restart back-off: 10 s first, doubled per restart, at most 5 minutes. */
 const KUBELET_BACKOFF_INITIAL_MS = 10_000;
 const KUBELET_BACKOFF_MAX_MS = 300_000;
-
-export interface RaftStatus {
-  /** The member that answered (the first reachable entry of meta_addrs). */
-  readonly id: number;
-  readonly state: string;
-  readonly currentLeader: number | undefined;
-  readonly term: number;
-  readonly lastLogIndex: number;
-  /** Voter sets of the membership ([[1, 2, 3]] for one joint-free configuration of three). */
-  readonly voters: number[][];
-  /** Raft id to the gRPC address the cluster knows the member by. */
-  readonly nodes: { [id: string]: string };
-  /** On a leader: Raft id to the last log index replicated there. */
-  readonly replication: { [id: string]: number } | undefined;
-}
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
@@ -331,23 +319,7 @@ export class RobustMqHarness {
   public async raftStatus(ordinal: number): Promise<RaftStatus> {
     const { status, body } = await this.adminGet(ordinal, '/api/info');
     if (status !== 200) throw new Error(`GET /api/info on member ${ordinal}: HTTP ${status}: ${body.slice(0, 300)}`);
-    const reply = JSON.parse(body);
-    const meta = reply?.data?.meta?.metadata_0;
-    if (!meta) throw new Error(`GET /api/info on member ${ordinal}: no metadata_0 status: ${body.slice(0, 300)}`);
-    const nodes: { [id: string]: string } = {};
-    for (const [id, info] of Object.entries<any>(meta.membership_config.membership.nodes)) nodes[id] = info.rpc_addr;
-    return {
-      id: meta.id,
-      state: meta.state,
-      currentLeader: meta.current_leader ?? undefined,
-      term: meta.current_term,
-      lastLogIndex: meta.last_log_index,
-      voters: meta.membership_config.membership.configs.map((c: number[]) => [...c].sort((a, b) => a - b)),
-      nodes,
-      replication: meta.replication
-        ? Object.fromEntries(Object.entries<any>(meta.replication).map(([id, r]) => [id, r ? r.index : -1]))
-        : undefined,
-    };
+    return parseRaftStatus(body, `member ${ordinal}`);
   }
 
   /** The member's log since the harness started it first. */

@@ -321,6 +321,11 @@ export const MATRIX: MatrixCase[] = [
 
 /** The example app (example/main.ts), synthesized from the current sources; all charts, in file order. */
 export function synthExample(): any[] {
+  return Object.values(synthExampleFiles()).flat();
+}
+
+/** The example app (example/main.ts), synthesized from the current sources: each chart's file and its objects. */
+export function synthExampleFiles(): Record<string, any[]> {
   const outdir = fs.mkdtempSync(path.join(os.tmpdir(), 'cdk8s-stateful-example-'));
   const name = 'CDK8S_OUTDIR';
   const previous = process.env[name];
@@ -332,7 +337,7 @@ export function synthExample(): any[] {
     });
     const files = fs.readdirSync(outdir).filter((f) => f.endsWith('.k8s.yaml')).sort();
     if (files.length === 0) throw new Error(`the example app wrote no manifests to ${outdir}`);
-    return files.flatMap((f) => parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJSON()).filter(Boolean));
+    return Object.fromEntries(files.map((f) => [f, parseAllDocuments(fs.readFileSync(path.join(outdir, f), 'utf8')).map((d) => d.toJSON()).filter(Boolean)]));
   } finally {
     if (previous === undefined) delete process.env[name];
     else process.env[name] = previous;

@@ -43,6 +43,23 @@ function runScript(script: string, args: string[], timeoutMs: number): Promise<s
   });
 }
 
+/** A container's main process as the machine's kernel sees it. */
+export interface ContainerProcess {
+  readonly pid: number;
+  readonly command: string[];
+  /** Real, effective, saved and file-system uid. */
+  readonly uids: number[];
+  readonly gids: number[];
+  /** Supplementary groups. */
+  readonly groups: number[];
+  /** The capability sets as hex masks, from /proc/<pid>/status. */
+  readonly capabilities: { inheritable: string; permitted: string; effective: string; bounding: string; ambient: string };
+  readonly noNewPrivs: boolean;
+  /** 0 none, 1 strict, 2 filter. */
+  readonly seccomp: number;
+  readonly rootMountOptions: string[];
+}
+
 export class RealNode {
   /** Starts the real node (node-up.sh; builds or imports its images first) and cordons the kwok nodes. */
   public static async start(kube: Kube): Promise<RealNode> {
@@ -85,7 +102,7 @@ export class RealNode {
    * makes it writable for a non-root pod.
    */
   public localVolume(namespace: string, claim: string, storage: string, accessModes: string[], storageClassName: string): any {
-    const dir = path.join(this.info.volumeDir, namespace, claim);
+    const dir = this.volumePath(namespace, claim);
     fs.mkdirSync(dir, { recursive: true, mode: 0o700 });
     fs.chmodSync(dir, 0o700);
     return {
@@ -118,11 +135,62 @@ export class RealNode {
    * SIGSTOP sent from inside its own PID namespace). containerId is the pod status' containerID.
    */
   public signalContainer(containerId: string, signal: NodeJS.Signals): number {
+    const pid = this.containerPid(containerId);
+    process.kill(pid, signal);
+    return pid;
+  }
+
+  /** The machine's process id of a container's main process (runc state). containerId is the pod status' containerID. */
+  public containerPid(containerId: string): number {
     const id = containerId.replace(/^containerd:\/\//, '');
     const state = JSON.parse(childProcess.execFileSync('runc', ['--root', path.join(this.info.dir, 'containerd', 'runc', 'k8s.io'), 'state', id], { encoding: 'utf8' }));
     if (!(state.pid > 0)) throw new Error(`container ${id} has no process (${JSON.stringify(state)})`);
-    process.kill(state.pid, signal);
     return state.pid as number;
+  }
+
+  /**
+   * What the kernel says about a container's main process, read from the machine's /proc (so it does not depend on
+   * what the image holds): its user and group ids, its capability sets, no_new_privs, the seccomp mode, and the
+   * mount options of its root file system.
+   */
+  public processOf(containerId: string): ContainerProcess {
+    const pid = this.containerPid(containerId);
+    const status = fs.readFileSync(`/proc/${pid}/status`, 'utf8');
+    const field = (name: string): string => {
+      const m = new RegExp(`^${name}:\\s*(.*)$`, 'm').exec(status);
+      if (!m) throw new Error(`/proc/${pid}/status has no ${name}`);
+      return m[1].trim();
+    };
+    const ids = (name: string) => field(name).split(/\s+/).map(Number);
+    // mountinfo: id parent major:minor root mount-point options ...; the root of the process is its container's root
+    const root = fs.readFileSync(`/proc/${pid}/mountinfo`, 'utf8').split('\n').map((l) => l.split(' ')).filter((f) => f[4] === '/');
+    if (root.length === 0) throw new Error(`/proc/${pid}/mountinfo has no mount at /`);
+    return {
+      pid,
+      command: fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').filter(Boolean),
+      uids: ids('Uid'),
+      gids: ids('Gid'),
+      groups: field('Groups').split(/\s+/).filter(Boolean).map(Number),
+      capabilities: { inheritable: field('CapInh'), permitted: field('CapPrm'), effective: field('CapEff'), bounding: field('CapBnd'), ambient: field('CapAmb') },
+      noNewPrivs: field('NoNewPrivs') === '1',
+      seccomp: Number(field('Seccomp')),
+      // the last mount at / is the one the process sees
+      rootMountOptions: root[root.length - 1][5].split(','),
+    };
+  }
+
+  /**
+   * Runs a program of the machine (curl, for example) in the network namespace of a container's pod: its loopback is
+   * the pod's, whatever the image holds. Resolves to its stdout.
+   */
+  public inPodNetwork(containerId: string, command: string[], timeoutMs = 30_000): string {
+    const pid = this.containerPid(containerId);
+    return childProcess.execFileSync('nsenter', [`--net=/proc/${pid}/ns/net`, '--', ...command], { encoding: 'utf8', timeout: timeoutMs });
+  }
+
+  /** The directory on the machine that backs the local PersistentVolume of a claim (localVolume). */
+  public volumePath(namespace: string, claim: string): string {
+    return path.join(this.info.volumeDir, namespace, claim);
   }
 
   /** Waits until the node is Ready. */
