@@ -163,6 +163,34 @@ up_to_date() {
   [[ -f "$IMAGE_DIR/$1.oci.tar" && "$(cat "$IMAGE_DIR/$1.recipe" 2>/dev/null)" == "$2" ]]
 }
 
+# debian_rootfs NAME PACKAGES WORK [MMDEBSTRAP OPTION...]: a root file system of Debian's
+# essential set plus PACKAGES in WORK/rootfs.tar, without documentation, manual pages or
+# translations and without device nodes (the runtime makes /dev); the installed packages and
+# their versions go to $IMAGE_DIR/NAME.versions.
+debian_rootfs() {
+  local name="$1" packages="$2" work="$3"
+  shift 3
+  ensure_mmdebstrap
+  debian_sources
+  mmdebstrap --quiet --variant=essential --include="$packages" \
+    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
+    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+    --skip=output/dev "$@" \
+    --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${Package} \${Version}\n' >'$work/versions'" \
+    "$DEBIAN_SUITE" "$work/rootfs.tar" "${SOURCES[@]}" >&2
+  mv -f "$work/versions" "$IMAGE_DIR/$name.versions"
+}
+
+# copy_with_libraries ROOT FILE...: each FILE's dynamic loader and every library ldd resolves
+# for it, copied into ROOT at the same paths.
+copy_with_libraries() {
+  local root="$1" lib
+  shift
+  while read -r lib; do
+    cp -L --parents "$lib" "$root/"
+  done < <(for f in "$@"; do ldd "$f"; done | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+}
+
 # ------------------------------- pause ------------------------------------
 k8s_src="$(cd "$SRC_DIR/kubernetes" 2>/dev/null && GOFLAGS=-mod=mod GOTOOLCHAIN=local go list -m -f '{{.Dir}}' k8s.io/kubernetes 2>/dev/null)" ||
   die "the k8s.io/kubernetes module is not in the Go module cache; run scripts/cluster/build.sh first"
@@ -196,17 +224,8 @@ if up_to_date redis "$redis_recipe"; then
   log "redis images present, skipping"
 else
   t0=$SECONDS
-  ensure_mmdebstrap
-  debian_sources
   work="$(mktemp -d "$IMAGE_DIR/.redis.XXXXXX")"
-  # no documentation, manual pages or translations; no device nodes (the runtime makes /dev)
-  mmdebstrap --quiet --variant=essential --include="$REDIS_PACKAGES" \
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
-    --skip=output/dev \
-    --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${Package} \${Version}\n' >'$work/versions'" \
-    "$DEBIAN_SUITE" "$work/rootfs.tar" "${SOURCES[@]}" >&2
-  mv -f "$work/versions" "$IMAGE_DIR/redis.versions"
+  debian_rootfs redis "$REDIS_PACKAGES" "$work"
   redis_version="$(awk '$1 == "redis-server" { print $2 }' "$IMAGE_DIR/redis.versions")"
   [[ -n "$redis_version" ]] || die "redis-server is missing from the root file system"
   path_env='"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"]'
@@ -232,10 +251,7 @@ else
   mkdir -p "$work/root/usr/local/bin" "$work/root/tmp"
   chmod 1777 "$work/root/tmp"
   cp "$node_bin" "$work/root/usr/local/bin/node"
-  # the dynamic loader and every library ldd resolves, at the same paths
-  while read -r lib; do
-    cp -L --parents "$lib" "$work/root/"
-  done < <(ldd "$node_bin" | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }')
+  copy_with_libraries "$work/root" "$node_bin"
   tar -C "$work/root" --owner=0 --group=0 --numeric-owner -cf "$work/layer.tar" .
   oci_archive "$IMAGE_DIR/node.oci.tar" "$work/layer.tar" \
     "$NODE_IMAGE" '{"Env":["PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"],"Cmd":["node"]}'
@@ -252,29 +268,21 @@ if up_to_date postgres "$postgres_recipe"; then
   log "postgres image present, skipping"
 else
   t0=$SECONDS
-  ensure_mmdebstrap
-  debian_sources
   work="$(mktemp -d "$IMAGE_DIR/.postgres.XXXXXX")"
   # No JIT (LLVM alone is half the size; without its provider library the server runs without JIT).
   # The postgres user exists before the packages install (their adduser call then keeps it), with
   # the uid of the official image, 999, which the example's security context names. The cluster
   # the package creates at install time is removed: the entrypoint initializes PGDATA.
-  mmdebstrap --quiet --variant=essential --include="$POSTGRES_PACKAGES" \
-    --dpkgopt='path-exclude=/usr/share/doc/*' --dpkgopt='path-exclude=/usr/share/man/*' \
-    --dpkgopt='path-exclude=/usr/share/locale/*' --dpkgopt='path-exclude=/usr/share/info/*' \
+  debian_rootfs postgres "$POSTGRES_PACKAGES" "$work" \
     --dpkgopt='path-exclude=/usr/lib/x86_64-linux-gnu/libLLVM-*' \
     --dpkgopt='path-exclude=/usr/lib/postgresql/15/lib/llvmjit*' \
     --dpkgopt='path-exclude=/usr/lib/postgresql/15/lib/bitcode/*' \
-    --skip=output/dev \
     --essential-hook="echo 'postgres:x:999:999:PostgreSQL administrator:/var/lib/postgresql:/bin/sh' >>\"\$1/etc/passwd\"" \
     --essential-hook="echo 'postgres:x:999:' >>\"\$1/etc/group\"" \
     --customize-hook="rm -rf \"\$1/var/lib/postgresql/15\" \"\$1/etc/postgresql/15\"" \
     --customize-hook="mkdir -p \"\$1/var/lib/postgresql/data\" \"\$1/run/postgresql\"" \
     --customize-hook="chown 999:999 \"\$1/var/lib/postgresql\" \"\$1/var/lib/postgresql/data\" \"\$1/run/postgresql\"" \
-    --customize-hook="install -m 0755 '$POSTGRES_ENTRYPOINT' \"\$1/usr/local/bin/docker-entrypoint.sh\"" \
-    --customize-hook="chroot \"\$1\" dpkg-query -W -f='\${Package} \${Version}\n' >'$work/versions'" \
-    "$DEBIAN_SUITE" "$work/rootfs.tar" "${SOURCES[@]}" >&2
-  mv -f "$work/versions" "$IMAGE_DIR/postgres.versions"
+    --customize-hook="install -m 0755 '$POSTGRES_ENTRYPOINT' \"\$1/usr/local/bin/docker-entrypoint.sh\""
   postgres_version="$(awk '$1 == "postgresql-15" { print $2 }' "$IMAGE_DIR/postgres.versions")"
   [[ -n "$postgres_version" ]] || die "postgresql-15 is missing from the root file system"
   # the server's binaries (initdb, postgres, pg_isready) first on PATH; SIGINT is the fast shutdown
@@ -301,10 +309,7 @@ else
     cp "$ROBUSTMQ_BIN" "$root/robustmq/libs/broker-server"
     # the pods' command is /bin/sh -c '...'
     cp "$(readlink -f /bin/sh)" "$root/bin/sh"
-    # the dynamic loader and every library ldd resolves, at the same paths
-    while read -r lib; do
-      cp -L --parents "$lib" "$root/"
-    done < <({ ldd "$ROBUSTMQ_BIN"; ldd /bin/sh; } | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u)
+    copy_with_libraries "$root" "$ROBUSTMQ_BIN" /bin/sh
     printf 'root:x:0:0:root:/root:/bin/sh\nrobustmq:x:1000:1000:RobustMQ:/robustmq:/bin/sh\n' >"$root/etc/passwd"
     printf 'root:x:0:\nrobustmq:x:1000:\n' >"$root/etc/group"
     chown -R 1000:1000 "$root/robustmq/data" "$root/robustmq/logs"
